@@ -1,0 +1,367 @@
+// Implicit-feedback ALS (Hu, Koren, Volinsky 2008), solved one row at a time.
+//
+// For a row u (a user, or an item in the other half-step) with observed entries
+// (i, c_ui) and the other side's factors Y, the least-squares system is
+//
+//   A_u x_u = b_u
+//   A_u = α₀·YᵀY + λ_u·I + Σ_i (|c_ui| − α₀) y_i y_iᵀ
+//   b_u = Σ_{c_ui > 0} c_ui y_i
+//
+// α₀ is the weight of unobserved cells (1 in implicit; Rendle et al. 2021 call it the
+// unobserved weight), a negative c_ui is negative feedback (preference 0, weight |c|,
+// as implicit), and λ_u = λ·(n_u + α₀·n_other)^ν is frequency-scaled regularization
+// (ν = 0 gives implicit's plain λ). c_ui is the stored value times `confidenceScale`
+// (implicit's alpha), applied on the fly so the user's matrix is never copied.
+// The host passes G = α₀·YᵀY, computed once per half-step.
+
+import { axpy, combineRows, copyRow, dot, rowsDot, symmetricMatVec, xpby } from "./vector";
+
+// Rows of Y summed into YᵀY per block: small enough to stay in L2 while every tile of
+// the output walks over them, large enough that the output is re-read rarely.
+const GRAM_BLOCK_ROWS: i32 = 256;
+
+/**
+ * out (k×k f32) = scale·YᵀY for Y with nRows rows of k floats.
+ * Upper-triangle tiles of 4×8 kept in registers over a block of rows; the lower
+ * triangle is mirrored at the end. Fixed summation order: bit-identical everywhere.
+ */
+export function gram(y: usize, nRows: i32, k: i32, scale: f32, out: usize): void {
+  const rowBytes = <usize>k << 2;
+  memory.fill(out, 0, rowBytes * <usize>k);
+  const k4 = k & ~3;
+  const k8 = k & ~7;
+  for (let blockStart = 0; blockStart < nRows; blockStart += GRAM_BLOCK_ROWS) {
+    const blockEnd = min(nRows, blockStart + GRAM_BLOCK_ROWS);
+    const first = y + <usize>blockStart * rowBytes;
+    const last = y + <usize>blockEnd * rowBytes;
+    // out[i][j] += Σ_rows y_i·y_j, tiles of i in [i0, i0+4) × j in [j0, j0+8).
+    for (let i0 = 0; i0 < k4; i0 += 4) {
+      for (let j0 = i0 & ~7; j0 < k8; j0 += 8) {
+        let a00 = f32x4.splat(0), a01 = f32x4.splat(0);
+        let a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+        let a20 = f32x4.splat(0), a21 = f32x4.splat(0);
+        let a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+        const io = <usize>i0 << 2;
+        const jo = <usize>j0 << 2;
+        for (let row = first; row < last; row += rowBytes) {
+          const yj0 = v128.load(row + jo);
+          const yj1 = v128.load(row + jo, 16);
+          const y0 = f32x4.splat(load<f32>(row + io));
+          const y1 = f32x4.splat(load<f32>(row + io, 4));
+          const y2 = f32x4.splat(load<f32>(row + io, 8));
+          const y3 = f32x4.splat(load<f32>(row + io, 12));
+          a00 = f32x4.add(a00, f32x4.mul(y0, yj0)); a01 = f32x4.add(a01, f32x4.mul(y0, yj1));
+          a10 = f32x4.add(a10, f32x4.mul(y1, yj0)); a11 = f32x4.add(a11, f32x4.mul(y1, yj1));
+          a20 = f32x4.add(a20, f32x4.mul(y2, yj0)); a21 = f32x4.add(a21, f32x4.mul(y2, yj1));
+          a30 = f32x4.add(a30, f32x4.mul(y3, yj0)); a31 = f32x4.add(a31, f32x4.mul(y3, yj1));
+        }
+        let o = out + <usize>i0 * rowBytes + jo;
+        v128.store(o, f32x4.add(v128.load(o), a00)); v128.store(o, f32x4.add(v128.load(o, 16), a01), 16);
+        o += rowBytes;
+        v128.store(o, f32x4.add(v128.load(o), a10)); v128.store(o, f32x4.add(v128.load(o, 16), a11), 16);
+        o += rowBytes;
+        v128.store(o, f32x4.add(v128.load(o), a20)); v128.store(o, f32x4.add(v128.load(o, 16), a21), 16);
+        o += rowBytes;
+        v128.store(o, f32x4.add(v128.load(o), a30)); v128.store(o, f32x4.add(v128.load(o, 16), a31), 16);
+      }
+      // Columns past the last full 8-wide tile.
+      for (let i = i0; i < i0 + 4; i++) {
+        for (let j = max(k8, i); j < k; j++) {
+          let sum: f32 = 0;
+          for (let row = first; row < last; row += rowBytes) {
+            sum += load<f32>(row + (<usize>i << 2)) * load<f32>(row + (<usize>j << 2));
+          }
+          const o = out + <usize>i * rowBytes + (<usize>j << 2);
+          store<f32>(o, load<f32>(o) + sum);
+        }
+      }
+    }
+    // Rows past the last full 4-high tile.
+    for (let i = k4; i < k; i++) {
+      for (let j = i; j < k; j++) {
+        let sum: f32 = 0;
+        for (let row = first; row < last; row += rowBytes) {
+          sum += load<f32>(row + (<usize>i << 2)) * load<f32>(row + (<usize>j << 2));
+        }
+        const o = out + <usize>i * rowBytes + (<usize>j << 2);
+        store<f32>(o, load<f32>(o) + sum);
+      }
+    }
+  }
+  for (let i = 0; i < k; i++) {
+    for (let j = i + 1; j < k; j++) {
+      const v = load<f32>(out + <usize>i * rowBytes + (<usize>j << 2)) * scale;
+      store<f32>(out + <usize>i * rowBytes + (<usize>j << 2), v);
+      store<f32>(out + <usize>j * rowBytes + (<usize>i << 2), v);
+    }
+    const d = out + <usize>i * rowBytes + (<usize>i << 2);
+    store<f32>(d, load<f32>(d) * scale);
+  }
+}
+
+/** λ_u = λ·(n_u + α₀·n_other)^ν; ν = 0 is plain λ. */
+// @ts-ignore: decorator
+@inline
+function rowRegularization(regularization: f32, exponent: f32, rowNnz: i32, unobservedWeight: f32, nOther: i32): f32 {
+  if (exponent == 0) return regularization;
+  return regularization * <f32>Math.pow(<f64>rowNnz + <f64>unobservedWeight * <f64>nOther, <f64>exponent);
+}
+
+// Rows of a long row's factors handled per dot-then-combine pass: small enough to stay
+// in L1 between the two, so each CG step streams the row's factors once.
+const CG_CHUNK_ROWS: i32 = 128;
+
+/**
+ * Conjugate-gradient ALS update for rows [rowStart, rowEnd), warm-started from the
+ * current X (implicit's least_squares_cg). A row's factors y_i are first gathered into
+ * a compact block (`gathered`, gatherCapacity×k floats), so every CG step reads them
+ * from cache instead of from the big factor matrix; rows longer than the block are
+ * read in place. All rows are then addressed through a table of row pointers.
+ * Scratch: rowPtrs (u32), weights, targets, coefs (f32), maxRowNnz each; gRowPtrs
+ * (k u32); work (3k f32: r, p, Ap).
+ */
+export function solveRowsCg(
+  rowStart: i32, rowEnd: i32, indptr: usize, indices: usize, data: usize,
+  x: usize, y: usize, k: i32, g: usize,
+  confidenceScale: f32, regularization: f32, regExponent: f32, unobservedWeight: f32, nOther: i32, cgSteps: i32,
+  gathered: usize, gatherCapacity: i32, rowPtrs: usize, weights: usize, targets: usize, coefs: usize, gRowPtrs: usize, work: usize,
+): void {
+  const rowBytes = <usize>k << 2;
+  const r = work;
+  const p = work + rowBytes;
+  const ap = work + 2 * rowBytes;
+  for (let i = 0; i < k; i++) store<u32>(gRowPtrs + (<usize>i << 2), <u32>(g + <usize>i * rowBytes));
+  for (let u = rowStart; u < rowEnd; u++) {
+    const start = load<i32>(indptr + (<usize>u << 2));
+    const n = load<i32>(indptr + ((<usize>u + 1) << 2)) - start;
+    const xu = x + <usize>u * rowBytes;
+    const lambda = rowRegularization(regularization, regExponent, n, unobservedWeight, nOther);
+
+    // Per entry: where y_i lives, its weight w_i = |c| − α₀ and target c⁺ = max(c, 0).
+    const gather = n <= gatherCapacity;
+    for (let j = 0; j < n; j++) {
+      const e = <usize>(start + j) << 2;
+      const c = confidenceScale * load<f32>(data + e);
+      let row = y + <usize>load<i32>(indices + e) * rowBytes;
+      if (gather) {
+        const copy = gathered + <usize>j * rowBytes;
+        copyRow(row, copy, k);
+        row = copy;
+      }
+      store<u32>(rowPtrs + (<usize>j << 2), <u32>row);
+      store<f32>(weights + (<usize>j << 2), Mathf.abs(c) - unobservedWeight);
+      store<f32>(targets + (<usize>j << 2), c > 0 ? c : 0);
+    }
+
+    // r = b − A x = −λx − G x + Σ_i (c⁺_i − w_i·(y_i·x)) y_i
+    for (let i = 0; i < k; i++) {
+      const xi = load<f32>(xu + (<usize>i << 2));
+      store<f32>(r + (<usize>i << 2), -lambda * xi);
+      store<f32>(ap + (<usize>i << 2), -xi);
+    }
+    combineRows(gRowPtrs, ap, k, k, r);
+    for (let c0 = 0; c0 < n; c0 += CG_CHUNK_ROWS) {
+      const m = min(CG_CHUNK_ROWS, n - c0);
+      const ptrs = rowPtrs + (<usize>c0 << 2), cs = coefs + (<usize>c0 << 2);
+      rowsDot(ptrs, m, xu, k, cs);
+      for (let j = 0; j < m; j++) {
+        const o = <usize>j << 2;
+        store<f32>(cs + o, load<f32>(targets + (<usize>c0 << 2) + o) - load<f32>(weights + (<usize>c0 << 2) + o) * load<f32>(cs + o));
+      }
+      combineRows(ptrs, cs, m, k, r);
+    }
+
+    copyRow(r, p, k);
+    let rsOld = dot(r, r, k);
+    if (rsOld < 1e-20) continue;
+    for (let step = 0; step < cgSteps; step++) {
+      // Ap = λp + G p + Σ_i w_i (y_i·p) y_i
+      for (let i = 0; i < k; i++) store<f32>(ap + (<usize>i << 2), lambda * load<f32>(p + (<usize>i << 2)));
+      combineRows(gRowPtrs, p, k, k, ap);
+      for (let c0 = 0; c0 < n; c0 += CG_CHUNK_ROWS) {
+        const m = min(CG_CHUNK_ROWS, n - c0);
+        const ptrs = rowPtrs + (<usize>c0 << 2), cs = coefs + (<usize>c0 << 2);
+        rowsDot(ptrs, m, p, k, cs);
+        for (let j = 0; j < m; j++) {
+          const o = <usize>j << 2;
+          store<f32>(cs + o, load<f32>(weights + (<usize>c0 << 2) + o) * load<f32>(cs + o));
+        }
+        combineRows(ptrs, cs, m, k, ap);
+      }
+      const alpha = rsOld / dot(p, ap, k);
+      axpy(alpha, p, xu, k);
+      axpy(-alpha, ap, r, k);
+      const rsNew = dot(r, r, k);
+      if (rsNew < 1e-20) break;
+      xpby(r, rsNew / rsOld, p, k);
+      rsOld = rsNew;
+    }
+  }
+}
+
+/**
+ * Builds one row's normal equations in float64: A (k×k, upper triangle filled) and b
+ * (k), from n entries given as item ids and confidences. `yRow` is k f64 of scratch.
+ */
+export function buildRowSystem(
+  itemIds: usize, confidences: usize, n: i32, y: usize, k: i32, g: usize,
+  confidenceScale: f32, lambda: f32, unobservedWeight: f32, a: usize, b: usize, yRow: usize,
+): void {
+  const rowBytes = <usize>k << 2;
+  const rowBytes64 = <usize>k << 3;
+  // A = G + λI, b = 0
+  for (let i = 0; i < k; i++) {
+    for (let j = i; j < k; j++) {
+      store<f64>(a + <usize>i * rowBytes64 + (<usize>j << 3), <f64>load<f32>(g + <usize>i * rowBytes + (<usize>j << 2)));
+    }
+    const d = a + <usize>i * rowBytes64 + (<usize>i << 3);
+    store<f64>(d, load<f64>(d) + <f64>lambda);
+    store<f64>(b + (<usize>i << 3), 0);
+  }
+  for (let e = 0; e < n; e++) {
+    const yi = y + <usize>load<i32>(itemIds + (<usize>e << 2)) * rowBytes;
+    const c = <f64>(confidenceScale * load<f32>(confidences + (<usize>e << 2)));
+    const weight = Math.abs(c) - <f64>unobservedWeight;
+    const target: f64 = c > 0 ? c : 0;
+    for (let i = 0; i < k; i++) store<f64>(yRow + (<usize>i << 3), <f64>load<f32>(yi + (<usize>i << 2)));
+    // b += c⁺ y_i;  A += (|c| − α₀) y_i y_iᵀ (upper triangle, two doubles at a time)
+    for (let i = 0; i < k; i++) {
+      const yv = load<f64>(yRow + (<usize>i << 3));
+      const bi = b + (<usize>i << 3);
+      store<f64>(bi, load<f64>(bi) + target * yv);
+      const s = f64x2.splat(weight * yv);
+      const rowA = a + <usize>i * rowBytes64;
+      let j = i & ~1;
+      for (; j + 2 <= k; j += 2) {
+        const o = <usize>j << 3;
+        v128.store(rowA + o, f64x2.add(v128.load(rowA + o), f64x2.mul(s, v128.load(yRow + o))));
+      }
+      if (j < k) {
+        const o = <usize>j << 3;
+        store<f64>(rowA + o, load<f64>(rowA + o) + weight * yv * load<f64>(yRow + o));
+      }
+    }
+  }
+}
+
+/**
+ * In-place Cholesky A = UᵀU on the upper triangle of a k×k f64 matrix (right-looking,
+ * row updates are contiguous). Returns -1, or the pivot index where A is not positive definite.
+ */
+export function choleskyFactor(a: usize, k: i32): i32 {
+  const rowBytes64 = <usize>k << 3;
+  for (let j = 0; j < k; j++) {
+    const rowJ = a + <usize>j * rowBytes64;
+    const pivot = load<f64>(rowJ + (<usize>j << 3));
+    if (!(pivot > 0)) return j;
+    const d = Math.sqrt(pivot);
+    const inv = 1.0 / d;
+    store<f64>(rowJ + (<usize>j << 3), d);
+    for (let i = j + 1; i < k; i++) store<f64>(rowJ + (<usize>i << 3), load<f64>(rowJ + (<usize>i << 3)) * inv);
+    // A[p][i] −= U[j][p]·U[j][i] for j < p ≤ i
+    for (let p = j + 1; p < k; p++) {
+      const ujp = load<f64>(rowJ + (<usize>p << 3));
+      const rowP = a + <usize>p * rowBytes64;
+      for (let i = p; i < k; i++) {
+        store<f64>(rowP + (<usize>i << 3), load<f64>(rowP + (<usize>i << 3)) - ujp * load<f64>(rowJ + (<usize>i << 3)));
+      }
+    }
+  }
+  return -1;
+}
+
+/** Solves UᵀU x = b in place in b (f64), given the factor from choleskyFactor. */
+export function choleskySolve(a: usize, b: usize, k: i32): void {
+  const rowBytes64 = <usize>k << 3;
+  // Uᵀ z = b (forward): row j of U is column j of Uᵀ.
+  for (let j = 0; j < k; j++) {
+    const rowJ = a + <usize>j * rowBytes64;
+    const zj = load<f64>(b + (<usize>j << 3)) / load<f64>(rowJ + (<usize>j << 3));
+    store<f64>(b + (<usize>j << 3), zj);
+    for (let i = j + 1; i < k; i++) store<f64>(b + (<usize>i << 3), load<f64>(b + (<usize>i << 3)) - load<f64>(rowJ + (<usize>i << 3)) * zj);
+  }
+  // U x = z (backward)
+  for (let j = k - 1; j >= 0; j--) {
+    const rowJ = a + <usize>j * rowBytes64;
+    let s = load<f64>(b + (<usize>j << 3));
+    for (let i = j + 1; i < k; i++) s -= load<f64>(rowJ + (<usize>i << 3)) * load<f64>(b + (<usize>i << 3));
+    store<f64>(b + (<usize>j << 3), s / load<f64>(rowJ + (<usize>j << 3)));
+  }
+}
+
+/**
+ * Exact ALS update for rows [rowStart, rowEnd) (implicit's least_squares): build each
+ * row's system in f64, factor, solve, store as f32. `a` is k×k f64, `b` and `yRow` k f64.
+ * Returns -1, or the first row whose system is not positive definite.
+ */
+export function solveRowsCholesky(
+  rowStart: i32, rowEnd: i32, indptr: usize, indices: usize, data: usize,
+  x: usize, y: usize, k: i32, g: usize,
+  confidenceScale: f32, regularization: f32, regExponent: f32, unobservedWeight: f32, nOther: i32,
+  a: usize, b: usize, yRow: usize,
+): i32 {
+  for (let u = rowStart; u < rowEnd; u++) {
+    const start = load<i32>(indptr + (<usize>u << 2));
+    const n = load<i32>(indptr + ((<usize>u + 1) << 2)) - start;
+    const lambda = rowRegularization(regularization, regExponent, n, unobservedWeight, nOther);
+    buildRowSystem(indices + (<usize>start << 2), data + (<usize>start << 2), n, y, k, g, confidenceScale, lambda, unobservedWeight, a, b, yRow);
+    if (choleskyFactor(a, k) >= 0) return u;
+    choleskySolve(a, b, k);
+    const xu = x + <usize>u * (<usize>k << 2);
+    for (let i = 0; i < k; i++) store<f32>(xu + (<usize>i << 2), <f32>load<f64>(b + (<usize>i << 3)));
+  }
+  return -1;
+}
+
+/**
+ * The rows' share of the training loss, in f64:
+ *   Σ_u [ Σ_i (|c_ui|·(p_ui − x_u·y_i)² − α₀·(x_u·y_i)²) + α₀·x_uᵀ(YᵀY)x_u + λ_u‖x_u‖² ]
+ * (the unobserved cells' α₀·(x·y)² summed through the Gram matrix, minus the observed
+ * ones). `gram` is the unscaled YᵀY; `work` holds k floats.
+ */
+export function lossRows(
+  rowStart: i32, rowEnd: i32, indptr: usize, indices: usize, data: usize,
+  x: usize, y: usize, k: i32, gram: usize,
+  confidenceScale: f32, regularization: f32, regExponent: f32, unobservedWeight: f32, nOther: i32, work: usize,
+): f64 {
+  const rowBytes = <usize>k << 2;
+  let loss: f64 = 0;
+  for (let u = rowStart; u < rowEnd; u++) {
+    const start = load<i32>(indptr + (<usize>u << 2));
+    const end = load<i32>(indptr + ((<usize>u + 1) << 2));
+    const xu = x + <usize>u * rowBytes;
+    for (let e = start; e < end; e++) {
+      const c = <f64>(confidenceScale * load<f32>(data + (<usize>e << 2)));
+      const score = <f64>dot(xu, y + <usize>load<i32>(indices + (<usize>e << 2)) * rowBytes, k);
+      const preference: f64 = c > 0 ? 1 : 0;
+      loss += Math.abs(c) * (preference - score) * (preference - score) - <f64>unobservedWeight * score * score;
+    }
+    symmetricMatVec(gram, xu, 0, work, k);
+    const norm = <f64>dot(xu, xu, k);
+    loss += <f64>unobservedWeight * <f64>dot(xu, work, k);
+    loss += <f64>rowRegularization(regularization, regExponent, end - start, unobservedWeight, nOther) * norm;
+  }
+  return loss;
+}
+
+/** Σ_i λ_i‖y_i‖² for the other side's regularization term of the loss. */
+export function regularizationRows(
+  rowStart: i32, rowEnd: i32, indptr: usize, x: usize, k: i32,
+  regularization: f32, regExponent: f32, unobservedWeight: f32, nOther: i32,
+): f64 {
+  const rowBytes = <usize>k << 2;
+  let total: f64 = 0;
+  for (let u = rowStart; u < rowEnd; u++) {
+    const n = load<i32>(indptr + ((<usize>u + 1) << 2)) - load<i32>(indptr + (<usize>u << 2));
+    const xu = x + <usize>u * rowBytes;
+    total += <f64>rowRegularization(regularization, regExponent, n, unobservedWeight, nOther) * <f64>dot(xu, xu, k);
+  }
+  return total;
+}
+
+/** Σ|data| over nnz entries, in f64 (the observed part of the loss's normaliser). */
+export function sumAbs(data: usize, nnz: i32): f64 {
+  let total: f64 = 0;
+  for (let e = 0; e < nnz; e++) total += Math.abs(<f64>load<f32>(data + (<usize>e << 2)));
+  return total;
+}

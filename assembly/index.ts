@@ -1,0 +1,13 @@
+// The edgerec WebAssembly module: allocation-free kernels over host-planned memory.
+// The host (src/) owns every byte past heapBase(); kernels take raw pointers.
+
+export { cooFirstInvalid, isNonDecreasing, countToIndptr, scatterByRow, sortRowsSumDuplicates, transpose } from "./sparse";
+export { gram, solveRowsCg, solveRowsCholesky, buildRowSystem, choleskyFactor, choleskySolve, lossRows, regularizationRows, sumAbs } from "./als";
+export { inverseNorms, topKRows } from "./topk";
+export { symmetricMatVec } from "./vector";
+export { fillUniform, fillNormal } from "./random";
+
+/** First byte the host may use: everything below belongs to the module's static data. */
+export function heapBase(): usize {
+  return __heap_base;
+}

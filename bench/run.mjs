@@ -1,0 +1,60 @@
+// `npm run bench`: ALS seconds per iteration at 64 and 128 factors on one thread and
+// peak memory, on the synthetic Last.fm-360K-shaped data (bench/synthetic.mjs), each
+// printed beside implicit's figure from ../shared/bench/implicit-reference.md as a ratio.
+//   npm run bench -- [--iterations 3] [--scale 1] [--factors 64,128]
+
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { availableParallelism } from "node:os";
+
+const { values: args } = parseArgs({
+  options: {
+    iterations: { type: "string", default: "3" },
+    scale: { type: "string", default: "1" },
+    factors: { type: "string", default: "64,128" },
+  },
+});
+
+const referencePath = new URL("../../shared/bench/implicit-reference.md", import.meta.url);
+const reference = existsSync(referencePath) ? readFileSync(referencePath, "utf8") : "";
+
+// "| ALS, CG (3 steps), seconds per iteration | 64 | 9.6 | 5.0 |" → 9.6
+function implicitFigure(what, factors) {
+  for (const line of reference.split("\n")) {
+    const cells = line.split("|").map((c) => c.trim());
+    if (cells[1] === what && cells[2] === String(factors)) return parseFloat(cells[3].replace(/[, ]|MB/g, ""));
+  }
+  return undefined;
+}
+
+const ratio = (ours, theirs) => (theirs ? `${(ours / theirs).toFixed(2)}×` : "n/a");
+const mb = (bytes) => `${Math.round(bytes / 1e6)} MB`;
+
+console.log(`edgerec ALS bench: node ${process.version}, ${availableParallelism()} cores, 1 thread, scale ${args.scale}, ${args.iterations} iterations per run`);
+if (!reference) console.log("(no ../shared/bench/implicit-reference.md: implicit's figures are not shown)");
+const rows = [];
+for (const factors of args.factors.split(",").map(Number)) {
+  const output = execFileSync(process.execPath, ["--expose-gc", new URL("./als.mjs", import.meta.url).pathname,
+    "--factors", String(factors), "--iterations", args.iterations, "--scale", args.scale], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const run = JSON.parse(output.trim().split("\n").pop());
+  if (rows.length === 0) console.log(`data: ${run.users} users × ${run.items} items, ${run.nnz} interactions (generated in ${run.generatedSeconds.toFixed(1)} s, CSR + bm25 in ${run.preparedSeconds.toFixed(1)} s)`);
+  const implicitSeconds = implicitFigure("ALS, CG (3 steps), seconds per iteration", factors);
+  const implicitPeak = implicitFigure("peak resident memory of an ALS fit (whole process)", factors);
+  rows.push({
+    what: `ALS CG s/iteration, ${factors} factors`,
+    edgerec: `${run.medianIterationSeconds.toFixed(2)} s (runs: ${run.iterationSeconds.map((s) => s.toFixed(2)).join(", ")})`,
+    implicit: implicitSeconds ? `${implicitSeconds} s` : "n/a",
+    ratio: ratio(run.medianIterationSeconds, implicitSeconds),
+  });
+  rows.push({
+    what: `peak RSS, ${factors} factors`,
+    edgerec: `${mb(run.peakRssBytes)} (wasm memory ${mb(run.wasmMemoryBytes)})`,
+    implicit: implicitPeak ? `${implicitPeak} MB` : "n/a",
+    ratio: ratio(run.peakRssBytes / 1e6, implicitPeak),
+  });
+}
+const widths = ["what", "edgerec", "implicit", "ratio"].map((key) => Math.max(key.length, ...rows.map((r) => r[key].length)));
+const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
+console.log(line(["what", "edgerec", "implicit (1 thread)", "edgerec / implicit"]));
+for (const r of rows) console.log(line([r.what, r.edgerec, r.implicit, r.ratio]));

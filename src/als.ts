@@ -1,0 +1,432 @@
+// Implicit-feedback alternating least squares (Hu, Koren, Volinsky 2008) with the
+// options and semantics of implicit's AlternatingLeastSquares, plus the
+// frequency-scaled regularization and unobserved weight of Rendle et al. 2021.
+// The maths lives beside the kernels in assembly/als.ts.
+
+import { CsrMatrix } from "./csr.js";
+import { getEngine, type Engine } from "./engine.js";
+import { FactorModel } from "./factorization.js";
+import { readModelFile, writeModelFile } from "./model-file.js";
+
+export interface AlsOptions {
+  /** Latent factors per user and item. Default 100. */
+  factors?: number;
+  /** λ: L2 regularization. Default 0.01. */
+  regularization?: number;
+  /** Confidence c_ui = alpha · value, as implicit. Default 1. */
+  alpha?: number;
+  /** Full ALS sweeps (users then items). Default 15. */
+  iterations?: number;
+  /** 'cg' (fast, implicit's default) or 'cholesky' (exact per-row solve). Default 'cg'. */
+  solver?: "cg" | "cholesky";
+  /** Conjugate-gradient steps per row and sweep. Default 3. */
+  cgSteps?: number;
+  /** Seed of the initial factors: the same seed, data and options give the same model. Default 0. */
+  seed?: number;
+  /** Compute the training loss after each iteration (costs about one CG step). Default false. */
+  calculateTrainingLoss?: boolean;
+  /** α₀: weight of the cells a user never touched (implicit: 1). Default 1. */
+  unobservedWeight?: number;
+  /** ν: λ_u = λ·(n_u + α₀·n_items)^ν, Rendle et al.'s frequency-scaled regularization; 0 = plain λ. Default 0. */
+  regularizationExponent?: number;
+  /** Spread of the initial factors. Default 0.01. */
+  initScale?: number;
+  /**
+   * 'uniform': U[0, initScale), as implicit. 'normal': N(0, initScale²), as Rendle et
+   * al.'s iALS code. Default 'uniform'.
+   */
+  initDistribution?: "uniform" | "normal";
+}
+
+/** What onIteration receives after every sweep. */
+export interface IterationInfo {
+  /** 1-based. */
+  iteration: number;
+  iterations: number;
+  /** Seconds since fit started. */
+  elapsed: number;
+  /** Seconds this iteration took. */
+  seconds: number;
+  /** Training loss (implicit's normalisation), when calculateTrainingLoss is set. */
+  loss?: number;
+}
+
+export interface FitOptions {
+  onIteration?: (info: IterationInfo) => void;
+}
+
+/** Liked items for a user who is not in the model: ids, with optional values (default 1). */
+export type LikedItems = ArrayLike<number> | { items: ArrayLike<number>; values?: ArrayLike<number> };
+
+export interface Explanation {
+  /** The item's score for the user: the sum of every contribution. */
+  score: number;
+  /** Each liked item's share of the score, largest first. */
+  contributions: { ids: Int32Array; scores: Float32Array };
+  /** The n largest contributions. */
+  topContributions: { ids: Int32Array; scores: Float32Array };
+}
+
+const DEFAULTS: Required<AlsOptions> = {
+  factors: 100, regularization: 0.01, alpha: 1, iterations: 15, solver: "cg", cgSteps: 3, seed: 0,
+  calculateTrainingLoss: false, unobservedWeight: 1, regularizationExponent: 0, initScale: 0.01, initDistribution: "uniform",
+};
+
+// Rows per kernel call: short calls let V8 tier the kernel up early and let fit yield.
+const ROW_CHUNK = 4096;
+// Longest row whose factors CG copies into a compact block (2-4 MiB at 64-128 factors);
+// longer rows, a few very popular items, are read in place.
+const GATHER_CAPACITY_ROWS = 8192;
+
+/** Implicit-feedback matrix factorization by alternating least squares. */
+export class AlternatingLeastSquares extends FactorModel {
+  readonly options: Readonly<Required<AlsOptions>>;
+  /** @internal */ readonly engine: Engine;
+  nUsers = 0;
+  nItems = 0;
+  /** @internal */ protected userFactorsPtr = 0;
+  /** @internal */ protected itemFactorsPtr = 0;
+
+  constructor(options: AlsOptions = {}) {
+    super();
+    this.engine = getEngine();
+    this.options = Object.freeze(validateOptions({ ...DEFAULTS, ...stripUndefined(options) }));
+  }
+
+  get factors(): number { return this.options.factors; }
+
+  /**
+   * Trains on a users × items matrix of interaction values (play counts, ratings,
+   * clicks). Initialises the factors from the seed, then runs `iterations` sweeps.
+   */
+  async fit(userItems: CsrMatrix, { onIteration }: FitOptions = {}): Promise<void> {
+    if (!(userItems instanceof CsrMatrix)) throw new TypeError("fit: userItems must be a CsrMatrix (users × items), e.g. CsrMatrix.fromCoo({ rows, cols, values })");
+    const o = this.options;
+    const k = o.factors;
+    const { heap, kernels } = this.engine;
+    const itemUsers = userItems.transpose();
+    this.allocateFactors(userItems.nRows, userItems.nCols);
+    this.initialiseFactors();
+
+    const longestRow = Math.max(userItems.maxRowNnz(), itemUsers.maxRowNnz(), 1);
+    const gramPtr = heap.alloc(k * k * 4);
+    const scratch = this.allocateSolverScratch(longestRow);
+    const started = now();
+    try {
+      for (let iteration = 1; iteration <= o.iterations; iteration++) {
+        const iterationStarted = now();
+        // Users against fixed items, then items against the new users.
+        kernels.gram(this.itemFactorsPtr, this.nItems, k, o.unobservedWeight, gramPtr);
+        this.solveRows(userItems, this.userFactorsPtr, this.itemFactorsPtr, gramPtr, this.nItems, scratch);
+        kernels.gram(this.userFactorsPtr, this.nUsers, k, o.unobservedWeight, gramPtr);
+        this.solveRows(itemUsers, this.itemFactorsPtr, this.userFactorsPtr, gramPtr, this.nUsers, scratch);
+        const loss = o.calculateTrainingLoss ? this.trainingLoss(userItems, itemUsers, gramPtr, scratch.work) : undefined;
+        const finished = now();
+        onIteration?.({ iteration, iterations: o.iterations, elapsed: (finished - started) / 1000, seconds: (finished - iterationStarted) / 1000, loss });
+        // Let progress output and other tasks run between sweeps.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    } finally {
+      heap.release(gramPtr);
+      this.releaseScratch(scratch);
+      itemUsers.dispose();
+      this.factorsChanged();
+    }
+  }
+
+  /**
+   * Factors for a user the model has not seen, from the items they like, without
+   * retraining: the exact least-squares solve against the current item factors (what
+   * one ALS step would give this user). Pass the result to recommend().
+   */
+  recalculateUser(likedItems: LikedItems): Float32Array {
+    this.checkFitted();
+    const { items, values } = this.likedArrays(likedItems);
+    const solution = this.withRowSystem(items, values, (a, b) => {
+      this.engine.kernels.choleskySolve(a, b, this.factors);
+      return Float32Array.from(this.engine.heap.f64(b, this.factors));
+    });
+    return solution;
+  }
+
+  /**
+   * Why `item` is recommended to `user` (Hu et al. 2008, §5): the score splits into one
+   * contribution per liked item j, c_uj·(y_itemᵀ W_u y_j) with W_u = A_u⁻¹, the user's
+   * weighting matrix. The contributions sum to the score of the user's exact solve.
+   * `userItems`: the users × items matrix (row = user id) or this user's liked items.
+   */
+  explain(user: number, userItems: CsrMatrix | LikedItems, item: number, { n = 10 }: { n?: number } = {}): Explanation {
+    this.checkFitted();
+    const k = this.factors;
+    this.checkIds([item], this.nItems, "item");
+    let liked: { items: Int32Array; values: Float32Array };
+    if (userItems instanceof CsrMatrix) {
+      this.checkIds([user], userItems.nRows, "user");
+      if (userItems.nCols !== this.nItems) throw new RangeError(`explain: userItems has ${userItems.nCols} columns but the model has ${this.nItems} items`);
+      const row = userItems.row(user);
+      liked = { items: Int32Array.from(row.indices), values: Float32Array.from(row.data) };
+    } else {
+      liked = this.likedArrays(userItems);
+    }
+    const { heap } = this.engine;
+    const itemFactors = () => this.itemFactors;
+    return this.withRowSystem(liked.items, liked.values, (a, b) => {
+      // z = A_u⁻¹ y_item; contribution_j = c⁺_uj · (z·y_j)
+      const z = heap.f64(b, k);
+      const yItem = itemFactors().subarray(item * k, (item + 1) * k);
+      for (let i = 0; i < k; i++) z[i] = yItem[i];
+      this.engine.kernels.choleskySolve(a, b, k);
+      const zCopy = Float64Array.from(heap.f64(b, k));
+      const factors = itemFactors();
+      const alpha = this.options.alpha;
+      const scores = new Float32Array(liked.items.length);
+      let total = 0;
+      for (let j = 0; j < liked.items.length; j++) {
+        const c = alpha * liked.values[j];
+        if (!(c > 0)) continue;
+        let dotZ = 0;
+        const base = liked.items[j] * k;
+        for (let i = 0; i < k; i++) dotZ += zCopy[i] * factors[base + i];
+        scores[j] = c * dotZ;
+        total += c * dotZ;
+      }
+      const order = Array.from(liked.items.keys()).sort((p, q) => scores[q] - scores[p] || liked.items[p] - liked.items[q]);
+      const ids = Int32Array.from(order, (j) => liked.items[j]);
+      const sorted = Float32Array.from(order, (j) => scores[j]);
+      return { score: total, contributions: { ids, scores: sorted }, topContributions: { ids: ids.slice(0, n), scores: sorted.slice(0, n) } };
+    });
+  }
+
+  /**
+   * Recomputes (or adds) the factors of the given users from their rows of `userItems`
+   * (row r belongs to userIds[r]) against the current item factors, without touching
+   * anything else. Ids past the current count grow the model.
+   */
+  partialFitUsers(userIds: ArrayLike<number>, userItems: CsrMatrix): void {
+    this.partialFit(userIds, userItems, "users");
+  }
+
+  /** The same for items: row r of `itemUsers` (items × users) belongs to itemIds[r]. */
+  partialFitItems(itemIds: ArrayLike<number>, itemUsers: CsrMatrix): void {
+    this.partialFit(itemIds, itemUsers, "items");
+  }
+
+  /** The model as bytes in edgerec's versioned model format (identical on every runtime). */
+  save(): Uint8Array {
+    this.checkFitted();
+    return writeModelFile({
+      kind: "als",
+      options: this.options,
+      nUsers: this.nUsers,
+      nItems: this.nItems,
+      factors: this.factors,
+      userFactors: this.userFactors,
+      itemFactors: this.itemFactors,
+    });
+  }
+
+  /** A model from save()'s bytes. Refuses truncated, corrupted or foreign files with a clear error. */
+  static load(bytes: Uint8Array): AlternatingLeastSquares {
+    const file = readModelFile(bytes);
+    if (file.kind !== "als") throw new Error(`AlternatingLeastSquares.load: the file holds a '${file.kind}' model, not 'als'`);
+    const model = new AlternatingLeastSquares(file.options as AlsOptions);
+    model.allocateFactors(file.nUsers, file.nItems);
+    model.engine.heap.f32(model.userFactorsPtr, file.nUsers * file.factors).set(file.userFactors);
+    model.engine.heap.f32(model.itemFactorsPtr, file.nItems * file.factors).set(file.itemFactors);
+    return model;
+  }
+
+  /** Frees the factors' wasm memory now. */
+  dispose(): void {
+    this.factorsChanged();
+    if (this.userFactorsPtr) this.engine.heap.release(this.userFactorsPtr);
+    if (this.itemFactorsPtr) this.engine.heap.release(this.itemFactorsPtr);
+    this.userFactorsPtr = this.itemFactorsPtr = 0;
+    this.nUsers = this.nItems = 0;
+  }
+
+  protected checkFitted(): void {
+    if (!this.userFactorsPtr) throw new Error("AlternatingLeastSquares: the model is not fitted: call fit() or load() first");
+  }
+
+  private allocateFactors(nUsers: number, nItems: number): void {
+    this.dispose();
+    const k = this.factors;
+    this.nUsers = nUsers;
+    this.nItems = nItems;
+    this.userFactorsPtr = this.engine.heap.alloc(Math.max(nUsers * k, 1) * 4);
+    this.itemFactorsPtr = this.engine.heap.alloc(Math.max(nItems * k, 1) * 4);
+  }
+
+  private initialiseFactors(): void {
+    const { kernels } = this.engine;
+    const { seed, initScale, initDistribution, factors } = this.options;
+    // Items take counters [0, nItems·k), users the ones after: one stream, no overlap.
+    const itemCount = this.nItems * factors, userCount = this.nUsers * factors;
+    const seedBits = BigInt.asUintN(64, BigInt(seed));
+    if (initDistribution === "normal") {
+      kernels.fillNormal(this.itemFactorsPtr, itemCount, seedBits, 0n, initScale);
+      kernels.fillNormal(this.userFactorsPtr, userCount, seedBits, BigInt(itemCount), initScale);
+    } else {
+      kernels.fillUniform(this.itemFactorsPtr, itemCount, seedBits, 0n, initScale);
+      kernels.fillUniform(this.userFactorsPtr, userCount, seedBits, BigInt(itemCount), initScale);
+    }
+  }
+
+  private allocateSolverScratch(longestRow: number): SolverScratch {
+    const { heap } = this.engine;
+    const k = this.factors;
+    if (this.options.solver === "cholesky") {
+      return { work: heap.alloc(3 * k * 4), a: heap.alloc(k * k * 8), b: heap.alloc(k * 8), yRow: heap.alloc(k * 8) };
+    }
+    const gatherCapacity = Math.min(longestRow, GATHER_CAPACITY_ROWS);
+    return {
+      work: heap.alloc(3 * k * 4), gatherCapacity, gathered: heap.alloc(gatherCapacity * k * 4), rowPtrs: heap.alloc(longestRow * 4),
+      weights: heap.alloc(longestRow * 4), targets: heap.alloc(longestRow * 4), coefs: heap.alloc(longestRow * 4), gRowPtrs: heap.alloc(k * 4),
+    };
+  }
+
+  private releaseScratch(scratch: SolverScratch): void {
+    const { gatherCapacity: _notAPointer, ...pointers } = scratch;
+    for (const ptr of Object.values(pointers)) if (ptr) this.engine.heap.release(ptr);
+  }
+
+  // One half-sweep: every row of `matrix` solved for `x` against fixed `y`.
+  private solveRows(matrix: CsrMatrix, x: number, y: number, gramPtr: number, nOther: number, s: SolverScratch, rowStart = 0, rowEnd = matrix.nRows): void {
+    const o = this.options;
+    const { kernels } = this.engine;
+    for (let start = rowStart; start < rowEnd; start += ROW_CHUNK) {
+      const end = Math.min(rowEnd, start + ROW_CHUNK);
+      if (o.solver === "cholesky") {
+        const failed = kernels.solveRowsCholesky(start, end, matrix.indptrPtr, matrix.indicesPtr, matrix.dataPtr, x, y, this.factors, gramPtr,
+          o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, s.a!, s.b!, s.yRow!);
+        if (failed >= 0) throw new Error(`AlternatingLeastSquares: the least-squares system of row ${failed} is not positive definite; use regularization > 0`);
+      } else {
+        kernels.solveRowsCg(start, end, matrix.indptrPtr, matrix.indicesPtr, matrix.dataPtr, x, y, this.factors, gramPtr,
+          o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, o.cgSteps,
+          s.gathered!, s.gatherCapacity!, s.rowPtrs!, s.weights!, s.targets!, s.coefs!, s.gRowPtrs!, s.work);
+      }
+    }
+  }
+
+  // implicit's loss: (Σ_obs c(p − x·y)² + α₀ Σ_unobs (x·y)² + Σ λ_u‖x_u‖² + Σ λ_i‖y_i‖²) / (Σc + α₀(N·M − nnz))
+  private trainingLoss(userItems: CsrMatrix, itemUsers: CsrMatrix, gramPtr: number, work: number): number {
+    const o = this.options;
+    const { kernels } = this.engine;
+    const k = this.factors;
+    kernels.gram(this.itemFactorsPtr, this.nItems, k, 1, gramPtr);
+    let loss = 0;
+    for (let start = 0; start < this.nUsers; start += ROW_CHUNK) {
+      loss += kernels.lossRows(start, Math.min(this.nUsers, start + ROW_CHUNK), userItems.indptrPtr, userItems.indicesPtr, userItems.dataPtr,
+        this.userFactorsPtr, this.itemFactorsPtr, k, gramPtr, o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, this.nItems, work);
+    }
+    loss += kernels.regularizationRows(0, this.nItems, itemUsers.indptrPtr, this.itemFactorsPtr, k, o.regularization, o.regularizationExponent, o.unobservedWeight, this.nUsers);
+    const totalConfidence = Math.abs(o.alpha) * kernels.sumAbs(userItems.dataPtr, userItems.nnz);
+    return loss / (totalConfidence + o.unobservedWeight * (this.nUsers * this.nItems - userItems.nnz));
+  }
+
+  private likedArrays(liked: LikedItems): { items: Int32Array; values: Float32Array } {
+    const itemsIn = "items" in liked && !ArrayBuffer.isView(liked) ? liked.items : (liked as ArrayLike<number>);
+    const valuesIn = "items" in liked && !ArrayBuffer.isView(liked) ? liked.values : undefined;
+    const items = this.checkIds(itemsIn, this.nItems, "liked item");
+    if (valuesIn && valuesIn.length !== items.length) throw new RangeError(`liked items: ${items.length} items but ${valuesIn.length} values`);
+    const values = valuesIn ? Float32Array.from(valuesIn) : new Float32Array(items.length).fill(1);
+    for (let j = 0; j < values.length; j++) if (!Number.isFinite(values[j])) throw new RangeError(`liked items: value ${valuesIn![j]} of item ${items[j]} is not a finite number`);
+    return { items, values };
+  }
+
+  // Builds and factors one row's f64 system A, b in wasm against the item factors, runs
+  // `use(a, b)` and frees everything.
+  private withRowSystem<T>(items: Int32Array, values: Float32Array, use: (a: number, b: number) => T): T {
+    const { heap, kernels } = this.engine;
+    const o = this.options;
+    const k = this.factors;
+    const ptrs = { gram: heap.alloc(k * k * 4), items: heap.alloc(Math.max(items.length, 1) * 4), values: heap.alloc(Math.max(items.length, 1) * 4), a: heap.alloc(k * k * 8), b: heap.alloc(k * 8), yRow: heap.alloc(k * 8) };
+    try {
+      heap.i32(ptrs.items, items.length).set(items);
+      heap.f32(ptrs.values, values.length).set(values);
+      kernels.gram(this.itemFactorsPtr, this.nItems, k, o.unobservedWeight, ptrs.gram);
+      const lambda = o.regularizationExponent === 0 ? o.regularization : o.regularization * Math.pow(items.length + o.unobservedWeight * this.nItems, o.regularizationExponent);
+      kernels.buildRowSystem(ptrs.items, ptrs.values, items.length, this.itemFactorsPtr, k, ptrs.gram, o.alpha, lambda, o.unobservedWeight, ptrs.a, ptrs.b, ptrs.yRow);
+      if (kernels.choleskyFactor(ptrs.a, k) >= 0) throw new Error("the user's least-squares system is not positive definite; the model needs regularization > 0");
+      return use(ptrs.a, ptrs.b);
+    } finally {
+      for (const ptr of Object.values(ptrs)) heap.release(ptr);
+    }
+  }
+
+  private partialFit(ids: ArrayLike<number>, rows: CsrMatrix, side: "users" | "items"): void {
+    this.checkFitted();
+    const k = this.factors;
+    const { heap } = this.engine;
+    const fitUsers = side === "users";
+    const nOther = fitUsers ? this.nItems : this.nUsers;
+    const what = fitUsers ? "partialFitUsers" : "partialFitItems";
+    if (rows.nRows !== ids.length) throw new RangeError(`${what}: ${ids.length} ids but the matrix has ${rows.nRows} rows (one row per id)`);
+    if (rows.nCols !== nOther) throw new RangeError(`${what}: the matrix has ${rows.nCols} columns but the model has ${nOther} ${fitUsers ? "items" : "users"}`);
+    const checked = this.checkIds(ids, 2 ** 31 - 1, fitUsers ? "user" : "item");
+    const current = fitUsers ? this.nUsers : this.nItems;
+    let needed = current;
+    for (const id of checked) needed = Math.max(needed, id + 1);
+    if (needed > current) this.growFactors(side, needed);
+
+    const solved = heap.alloc(Math.max(rows.nRows, 1) * k * 4);
+    const gramPtr = heap.alloc(k * k * 4);
+    const scratch = { a: heap.alloc(k * k * 8), b: heap.alloc(k * 8), yRow: heap.alloc(k * 8) };
+    try {
+      const o = this.options;
+      const y = fitUsers ? this.itemFactorsPtr : this.userFactorsPtr;
+      this.engine.kernels.gram(y, nOther, k, o.unobservedWeight, gramPtr);
+      const failed = this.engine.kernels.solveRowsCholesky(0, rows.nRows, rows.indptrPtr, rows.indicesPtr, rows.dataPtr, solved, y, k, gramPtr,
+        o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, scratch.a, scratch.b, scratch.yRow);
+      if (failed >= 0) throw new Error(`${what}: the least-squares system of row ${failed} is not positive definite; use regularization > 0`);
+      const target = fitUsers ? this.userFactors : this.itemFactors;
+      const source = heap.f32(solved, rows.nRows * k);
+      checked.forEach((id, r) => target.set(source.subarray(r * k, (r + 1) * k), id * k));
+    } finally {
+      for (const ptr of [solved, gramPtr, scratch.a, scratch.b, scratch.yRow]) heap.release(ptr);
+      this.factorsChanged();
+    }
+  }
+
+  private growFactors(side: "users" | "items", rows: number): void {
+    const { heap } = this.engine;
+    const k = this.factors;
+    const oldPtr = side === "users" ? this.userFactorsPtr : this.itemFactorsPtr;
+    const oldRows = side === "users" ? this.nUsers : this.nItems;
+    const ptr = heap.allocZeroed(rows * k * 4);
+    heap.f32(ptr, oldRows * k).set(heap.f32(oldPtr, oldRows * k));
+    heap.release(oldPtr);
+    if (side === "users") { this.userFactorsPtr = ptr; this.nUsers = rows; } else { this.itemFactorsPtr = ptr; this.nItems = rows; }
+  }
+}
+
+interface SolverScratch {
+  work: number;
+  gathered?: number; gatherCapacity?: number; rowPtrs?: number; weights?: number; targets?: number; coefs?: number; gRowPtrs?: number;
+  a?: number; b?: number; yRow?: number;
+}
+
+function now(): number {
+  return performance.now();
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function validateOptions(o: Required<AlsOptions>): Required<AlsOptions> {
+  const positiveInt = (name: keyof AlsOptions, min: number) => {
+    const v = o[name] as number;
+    if (!Number.isInteger(v) || v < min) throw new RangeError(`AlternatingLeastSquares: ${name} must be an integer ≥ ${min}, got ${v}`);
+  };
+  const finite = (name: keyof AlsOptions, min: number) => {
+    const v = o[name] as number;
+    if (typeof v !== "number" || !Number.isFinite(v) || v < min) throw new RangeError(`AlternatingLeastSquares: ${name} must be a number ≥ ${min}, got ${v}`);
+  };
+  positiveInt("factors", 1); positiveInt("iterations", 0); positiveInt("cgSteps", 1); positiveInt("seed", 0);
+  finite("regularization", 0); finite("alpha", 0); finite("unobservedWeight", 0); finite("regularizationExponent", 0); finite("initScale", 0);
+  if (o.solver !== "cg" && o.solver !== "cholesky") throw new RangeError(`AlternatingLeastSquares: solver must be 'cg' or 'cholesky', got '${o.solver}'`);
+  if (o.initDistribution !== "uniform" && o.initDistribution !== "normal") throw new RangeError(`AlternatingLeastSquares: initDistribution must be 'uniform' or 'normal', got '${o.initDistribution}'`);
+  return o;
+}

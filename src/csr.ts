@@ -1,0 +1,252 @@
+// Sparse matrices in compressed sparse row form, stored in wasm memory so kernels read
+// them in place. Rows are users and columns items in a user_items matrix, as implicit.
+
+import { getEngine, type Engine } from "./engine.js";
+
+/** Coordinate-format input: entry e is (rows[e], cols[e]) = values[e]. */
+export interface CooInput {
+  rows: ArrayLike<number>;
+  cols: ArrayLike<number>;
+  /** Defaults to 1 for every entry. */
+  values?: ArrayLike<number>;
+  /** [nRows, nCols]; defaults to one past the largest row and column index. */
+  shape?: readonly [number, number];
+}
+
+/** A view of one row: column indices (ascending) and their values. */
+export interface SparseRow {
+  indices: Int32Array;
+  data: Float32Array;
+}
+
+// Frees the wasm blocks of matrices nobody disposed, once they are garbage.
+const finalizer = new FinalizationRegistry<{ engine: Engine; ptrs: number[] }>(({ engine, ptrs }) => {
+  for (const ptr of ptrs) engine.heap.release(ptr);
+});
+
+/**
+ * A float32 CSR matrix in wasm memory (scipy's csr_matrix, minus what recommenders do
+ * not need). `indptr`, `indices` and `data` are views into wasm memory: read them, do
+ * not keep them across calls that may allocate.
+ */
+export class CsrMatrix {
+  readonly nRows: number;
+  readonly nCols: number;
+  readonly nnz: number;
+  /** @internal */ readonly engine: Engine;
+  /** @internal */ readonly indptrPtr: number;
+  /** @internal */ readonly indicesPtr: number;
+  /** @internal */ readonly dataPtr: number;
+  private disposed = false;
+
+  /** @internal Use fromCoo / fromDense / fromCsr. */
+  constructor(engine: Engine, nRows: number, nCols: number, nnz: number, indptrPtr: number, indicesPtr: number, dataPtr: number) {
+    this.engine = engine;
+    this.nRows = nRows;
+    this.nCols = nCols;
+    this.nnz = nnz;
+    this.indptrPtr = indptrPtr;
+    this.indicesPtr = indicesPtr;
+    this.dataPtr = dataPtr;
+    finalizer.register(this, { engine, ptrs: [indptrPtr, indicesPtr, dataPtr] }, this);
+  }
+
+  /**
+   * Builds a CSR matrix from coordinates, summing duplicate entries as scipy does.
+   * Throws on an index outside the shape or a value that is not a finite number,
+   * naming the entry.
+   */
+  static fromCoo(coo: CooInput): CsrMatrix {
+    const engine = getEngine();
+    const { heap, kernels } = engine;
+    const nnz = coo.rows.length;
+    if (coo.cols.length !== nnz) throw new Error(`CsrMatrix.fromCoo: rows has ${nnz} entries but cols has ${coo.cols.length}`);
+    if (coo.values && coo.values.length !== nnz) throw new Error(`CsrMatrix.fromCoo: rows has ${nnz} entries but values has ${coo.values.length}`);
+    const [nRows, nCols] = coo.shape ?? [maxIndex(coo.rows, "rows") + 1, maxIndex(coo.cols, "cols") + 1];
+    checkDimension(nRows, "rows"); checkDimension(nCols, "cols");
+
+    const rowsPtr = copyIndices(engine, coo.rows, "rows");
+    const colsPtr = copyIndices(engine, coo.cols, "cols");
+    const valuesPtr = heap.alloc(nnz * 4);
+    if (coo.values) heap.f32(valuesPtr, nnz).set(coo.values);
+    else heap.f32(valuesPtr, nnz).fill(1);
+    const bad = kernels.cooFirstInvalid(rowsPtr, colsPtr, valuesPtr, nnz, nRows, nCols);
+    if (bad >= 0) {
+      const row = heap.i32(rowsPtr, nnz)[bad], col = heap.i32(colsPtr, nnz)[bad];
+      const value = coo.values ? coo.values[bad] : 1;
+      for (const ptr of [rowsPtr, colsPtr, valuesPtr]) heap.release(ptr);
+      if (row < 0 || row >= nRows) throw new RangeError(`CsrMatrix.fromCoo: entry ${bad}: row ${row} is outside [0, ${nRows})`);
+      if (col < 0 || col >= nCols) throw new RangeError(`CsrMatrix.fromCoo: entry ${bad}: col ${col} is outside [0, ${nCols})`);
+      throw new RangeError(`CsrMatrix.fromCoo: entry ${bad} (row ${row}, col ${col}): value ${value} is not a finite number`);
+    }
+
+    const indptrPtr = heap.alloc((nRows + 1) * 4);
+    kernels.countToIndptr(rowsPtr, nnz, nRows, indptrPtr);
+    let indicesPtr = colsPtr, dataPtr = valuesPtr;
+    if (!kernels.isNonDecreasing(rowsPtr, nnz)) {
+      // Rows out of order: one stable counting-sort scatter into new arrays.
+      const cursorPtr = heap.alloc(nRows * 4);
+      indicesPtr = heap.alloc(nnz * 4);
+      dataPtr = heap.alloc(nnz * 4);
+      kernels.scatterByRow(rowsPtr, colsPtr, valuesPtr, nnz, nRows, indptrPtr, cursorPtr, indicesPtr, dataPtr);
+      heap.release(cursorPtr); heap.release(colsPtr); heap.release(valuesPtr);
+    }
+    // Row ids are now implied by indptr: cols/values were already in row order.
+    heap.release(rowsPtr);
+    const finalNnz = kernels.sortRowsSumDuplicates(indptrPtr, indicesPtr, dataPtr, nRows);
+    return new CsrMatrix(engine, nRows, nCols, finalNnz, indptrPtr, indicesPtr, dataPtr);
+  }
+
+  /** From a dense row-major array of rows (zeros are left out). Handy for small examples. */
+  static fromDense(dense: ArrayLike<ArrayLike<number>>): CsrMatrix {
+    const rows: number[] = [], cols: number[] = [], values: number[] = [];
+    const nCols = dense.length ? dense[0].length : 0;
+    for (let r = 0; r < dense.length; r++) {
+      if (dense[r].length !== nCols) throw new Error(`CsrMatrix.fromDense: row ${r} has ${dense[r].length} columns, row 0 has ${nCols}`);
+      for (let c = 0; c < nCols; c++) {
+        if (dense[r][c] !== 0) { rows.push(r); cols.push(c); values.push(dense[r][c]); }
+      }
+    }
+    return CsrMatrix.fromCoo({ rows, cols, values, shape: [dense.length, nCols] });
+  }
+
+  /** [nRows, nCols] */
+  get shape(): [number, number] { return [this.nRows, this.nCols]; }
+  /** Row r occupies positions indptr[r] .. indptr[r+1] of indices/data. */
+  get indptr(): Int32Array { this.check(); return this.engine.heap.i32(this.indptrPtr, this.nRows + 1); }
+  get indices(): Int32Array { this.check(); return this.engine.heap.i32(this.indicesPtr, this.nnz); }
+  get data(): Float32Array { this.check(); return this.engine.heap.f32(this.dataPtr, this.nnz); }
+
+  /** Column indices and values of row r (views into wasm memory). */
+  row(r: number): SparseRow {
+    this.check();
+    if (!Number.isInteger(r) || r < 0 || r >= this.nRows) throw new RangeError(`CsrMatrix.row: row ${r} is outside [0, ${this.nRows})`);
+    const indptr = this.indptr;
+    const start = indptr[r], end = indptr[r + 1];
+    return { indices: this.engine.heap.i32(this.indicesPtr + start * 4, end - start), data: this.engine.heap.f32(this.dataPtr + start * 4, end - start) };
+  }
+
+  /** Number of stored entries in row r. */
+  rowNnz(r: number): number {
+    const indptr = this.indptr;
+    return indptr[r + 1] - indptr[r];
+  }
+
+  /** The largest number of entries in any row (sizes the solvers' scratch). */
+  maxRowNnz(): number {
+    const indptr = this.indptr;
+    let longest = 0;
+    for (let r = 0; r < this.nRows; r++) longest = Math.max(longest, indptr[r + 1] - indptr[r]);
+    return longest;
+  }
+
+  /** Value at (r, c), 0 when not stored. */
+  get(r: number, c: number): number {
+    const { indices, data } = this.row(r);
+    let lo = 0, hi = indices.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (indices[mid] < c) lo = mid + 1; else hi = mid; }
+    return lo < indices.length && indices[lo] === c ? data[lo] : 0;
+  }
+
+  /** The transpose (users × items → items × users), rows sorted. The CSC form of this matrix. */
+  transpose(): CsrMatrix {
+    this.check();
+    const { heap, kernels } = this.engine;
+    const indptrPtr = heap.alloc((this.nCols + 1) * 4);
+    const cursorPtr = heap.alloc(Math.max(this.nCols, 1) * 4);
+    const indicesPtr = heap.alloc(this.nnz * 4);
+    const dataPtr = heap.alloc(this.nnz * 4);
+    kernels.transpose(this.indptrPtr, this.indicesPtr, this.dataPtr, this.nRows, this.nCols, indptrPtr, cursorPtr, indicesPtr, dataPtr);
+    heap.release(cursorPtr);
+    return new CsrMatrix(this.engine, this.nCols, this.nRows, this.nnz, indptrPtr, indicesPtr, dataPtr);
+  }
+
+  /** A copy with every value mapped by fn(value, row, col) (e.g. a confidence transform). */
+  map(fn: (value: number, row: number, col: number) => number): CsrMatrix {
+    this.check();
+    const { heap } = this.engine;
+    const indptrPtr = heap.alloc((this.nRows + 1) * 4);
+    const indicesPtr = heap.alloc(this.nnz * 4);
+    const dataPtr = heap.alloc(this.nnz * 4);
+    heap.i32(indptrPtr, this.nRows + 1).set(this.indptr);
+    heap.i32(indicesPtr, this.nnz).set(this.indices);
+    heap.f32(dataPtr, this.nnz).set(this.data);
+    const copy = new CsrMatrix(this.engine, this.nRows, this.nCols, this.nnz, indptrPtr, indicesPtr, dataPtr);
+    try {
+      return copy.mapInPlace(fn);
+    } catch (error) {
+      copy.dispose();
+      throw error;
+    }
+  }
+
+  /**
+   * Maps every value by fn(value, row, col) in place and returns this matrix. All values
+   * are computed and checked before any is written, so a bad value changes nothing.
+   */
+  mapInPlace(fn: (value: number, row: number, col: number) => number): CsrMatrix {
+    this.check();
+    const mapped = new Float32Array(this.nnz);
+    const indptr = this.indptr, indices = this.indices, data = this.data;
+    for (let r = 0; r < this.nRows; r++) {
+      for (let e = indptr[r]; e < indptr[r + 1]; e++) {
+        const value = fn(data[e], r, indices[e]);
+        if (!Number.isFinite(value)) throw new RangeError(`CsrMatrix.map: row ${r}, col ${indices[e]}: mapped value ${value} is not a finite number`);
+        mapped[e] = value;
+      }
+    }
+    this.data.set(mapped);
+    return this;
+  }
+
+  /** Dense copy as rows of Float32Array (small matrices only: tests, examples). */
+  toDense(): Float32Array[] {
+    const dense = Array.from({ length: this.nRows }, () => new Float32Array(this.nCols));
+    const indptr = this.indptr, indices = this.indices, data = this.data;
+    for (let r = 0; r < this.nRows; r++) for (let e = indptr[r]; e < indptr[r + 1]; e++) dense[r][indices[e]] = data[e];
+    return dense;
+  }
+
+  /** Frees the wasm memory now instead of at garbage collection. The matrix is unusable after. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    finalizer.unregister(this);
+    for (const ptr of [this.indptrPtr, this.indicesPtr, this.dataPtr]) this.engine.heap.release(ptr);
+  }
+
+  private check(): void {
+    if (this.disposed) throw new Error("CsrMatrix: used after dispose()");
+  }
+}
+
+function checkDimension(n: number, what: string): void {
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 31) throw new RangeError(`CsrMatrix.fromCoo: shape ${what} ${n} is not a valid dimension`);
+}
+
+function maxIndex(indices: ArrayLike<number>, what: string): number {
+  let max = -1;
+  for (let e = 0; e < indices.length; e++) {
+    const v = indices[e];
+    if (!(v >= 0)) throw new RangeError(`CsrMatrix.fromCoo: entry ${e}: ${what} index ${v} is not a non-negative integer`);
+    if (v > max) max = v;
+  }
+  return max;
+}
+
+// Copies indices into wasm as int32. Typed int32 input is copied as is; anything else is
+// checked to hold integers, so 1.5 or "3" fail loudly instead of being truncated.
+function copyIndices(engine: Engine, indices: ArrayLike<number>, what: string): number {
+  const ptr = engine.heap.alloc(indices.length * 4);
+  const target = engine.heap.i32(ptr, indices.length);
+  if (indices instanceof Int32Array) { target.set(indices); return ptr; }
+  for (let e = 0; e < indices.length; e++) {
+    const v = indices[e];
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
+      engine.heap.release(ptr);
+      throw new RangeError(`CsrMatrix.fromCoo: entry ${e}: ${what} index ${v} is not an integer`);
+    }
+    target[e] = v;
+  }
+  return ptr;
+}

@@ -1,0 +1,120 @@
+// Loads the one edgerec WebAssembly module and owns its memory. Every runtime goes
+// through the same path: locate edgerec.wasm beside the package (import.meta.url),
+// read it from disk where there is a disk (Node, Bun, Deno), fetch it elsewhere
+// (browsers), and instantiate it with @assemblyscript/loader over a memory we create.
+
+import { instantiate } from "@assemblyscript/loader";
+import { WasmHeap } from "./heap.js";
+
+type Ptr = number;
+
+/** The module's raw exports (see assembly/). Pointers are byte offsets into memory. */
+export interface Kernels {
+  heapBase(): Ptr;
+  cooFirstInvalid(rows: Ptr, cols: Ptr, values: Ptr, nnz: number, nRows: number, nCols: number): number;
+  isNonDecreasing(values: Ptr, n: number): number;
+  countToIndptr(rowIds: Ptr, nnz: number, nRows: number, indptr: Ptr): void;
+  scatterByRow(rowIds: Ptr, colIds: Ptr, values: Ptr, nnz: number, nRows: number, indptr: Ptr, cursor: Ptr, outIndices: Ptr, outData: Ptr): void;
+  sortRowsSumDuplicates(indptr: Ptr, indices: Ptr, data: Ptr, nRows: number): number;
+  transpose(indptr: Ptr, indices: Ptr, data: Ptr, nRows: number, nCols: number, outIndptr: Ptr, cursor: Ptr, outIndices: Ptr, outData: Ptr): void;
+  gram(y: Ptr, nRows: number, k: number, scale: number, out: Ptr): void;
+  solveRowsCg(
+    rowStart: number, rowEnd: number, indptr: Ptr, indices: Ptr, data: Ptr, x: Ptr, y: Ptr, k: number, g: Ptr,
+    confidenceScale: number, regularization: number, regExponent: number, unobservedWeight: number, nOther: number, cgSteps: number,
+    gathered: Ptr, gatherCapacity: number, rowPtrs: Ptr, weights: Ptr, targets: Ptr, coefs: Ptr, gRowPtrs: Ptr, work: Ptr,
+  ): void;
+  solveRowsCholesky(
+    rowStart: number, rowEnd: number, indptr: Ptr, indices: Ptr, data: Ptr, x: Ptr, y: Ptr, k: number, g: Ptr,
+    confidenceScale: number, regularization: number, regExponent: number, unobservedWeight: number, nOther: number,
+    a: Ptr, b: Ptr, yRow: Ptr,
+  ): number;
+  buildRowSystem(
+    itemIds: Ptr, confidences: Ptr, n: number, y: Ptr, k: number, g: Ptr,
+    confidenceScale: number, lambda: number, unobservedWeight: number, a: Ptr, b: Ptr, yRow: Ptr,
+  ): void;
+  choleskyFactor(a: Ptr, k: number): number;
+  choleskySolve(a: Ptr, b: Ptr, k: number): void;
+  lossRows(
+    rowStart: number, rowEnd: number, indptr: Ptr, indices: Ptr, data: Ptr, x: Ptr, y: Ptr, k: number, gram: Ptr,
+    confidenceScale: number, regularization: number, regExponent: number, unobservedWeight: number, nOther: number, work: Ptr,
+  ): number;
+  regularizationRows(
+    rowStart: number, rowEnd: number, indptr: Ptr, x: Ptr, k: number,
+    regularization: number, regExponent: number, unobservedWeight: number, nOther: number,
+  ): number;
+  sumAbs(data: Ptr, nnz: number): number;
+  symmetricMatVec(s: Ptr, v: Ptr, shift: number, out: Ptr, k: number): void;
+  inverseNorms(m: Ptr, nRows: number, k: number, out: Ptr): void;
+  topKRows(
+    queries: Ptr, queryIds: Ptr, nQueries: number, targets: Ptr, nTargets: number, k: number, targetInvNorms: Ptr,
+    candidates: Ptr, nCandidates: number, mask: Ptr, excludeIndptr: Ptr, excludeIndices: Ptr,
+    n: number, outIds: Ptr, outScores: Ptr,
+  ): void;
+  fillUniform(out: Ptr, n: number, seed: bigint, first: bigint, scale: number): void;
+  fillNormal(out: Ptr, n: number, seed: bigint, first: bigint, stddev: number): void;
+}
+
+/** A loaded module with its memory and allocator. */
+export interface Engine {
+  readonly kernels: Kernels;
+  readonly heap: WasmHeap;
+}
+
+/** Where the module can come from: a compiled module, its bytes, a fetch Response, or a URL. */
+export type WasmSource = WebAssembly.Module | ArrayBuffer | Uint8Array | Response | URL | string;
+
+let current: Engine | undefined;
+
+/** The default location of edgerec.wasm, relative to this file in src/ or dist/. */
+export function defaultWasmUrl(): URL {
+  return new URL("../build/edgerec.wasm", import.meta.url);
+}
+
+/**
+ * Loads the module (once) and makes it the engine every new matrix and model uses.
+ * With no argument it finds edgerec.wasm beside the package; pass a source to load it
+ * from elsewhere (a bundler's URL, bytes you fetched, a precompiled module).
+ */
+export async function initEngine(source?: WasmSource): Promise<Engine> {
+  if (current && source === undefined) return current;
+  // A non-shared memory grows on demand up to wasm32's 4 GiB; the host plans every byte.
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+  let result;
+  try {
+    result = await instantiate(await resolveSource(source ?? defaultWasmUrl()), { env: { memory } });
+  } catch (cause) {
+    throw new Error(`edgerec: could not load the WebAssembly module from ${describe(source ?? defaultWasmUrl())}: ${(cause as Error).message}`, { cause });
+  }
+  const kernels = result.instance.exports as unknown as Kernels;
+  current = { kernels, heap: new WasmHeap(memory, kernels.heapBase() >>> 0) };
+  return current;
+}
+
+/** The loaded engine; throws a clear error when initEngine() has not finished. */
+export function getEngine(): Engine {
+  if (!current) throw new Error("edgerec: the WebAssembly engine is not loaded yet: `await initEngine()` first (the default entry point does this on import)");
+  return current;
+}
+
+async function resolveSource(source: WasmSource): Promise<WebAssembly.Module | ArrayBuffer | Uint8Array | Response> {
+  if (typeof source !== "string" && !(source instanceof URL)) return source;
+  const url = source instanceof URL ? source : new URL(source, import.meta.url);
+  if (url.protocol === "file:") {
+    // Node's fetch refuses file: URLs; node:fs exists in Node, Bun and Deno alike. The
+    // specifier is a variable so browser bundlers do not try to resolve it.
+    const fsModule = "node:fs/promises";
+    const { readFile } = (await import(fsModule)) as { readFile(path: URL): Promise<Uint8Array> };
+    return new Uint8Array(await readFile(url));
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+  // Streaming compilation needs the right MIME type; many static servers omit it.
+  if (response.headers.get("content-type")?.startsWith("application/wasm")) return response;
+  return response.arrayBuffer();
+}
+
+function describe(source: WasmSource): string {
+  if (typeof source === "string") return source;
+  if (source instanceof URL) return source.href;
+  return "the given source";
+}

@@ -1,0 +1,136 @@
+// edgerec's model file: one versioned binary layout, the same bytes on every runtime.
+//
+//   magic   8 bytes  "EDGEREC\n"
+//   version u32 LE   FORMAT_VERSION
+//   count   u32 LE   number of chunks
+//   chunk × count:   tag (4 ASCII bytes), byteLength u32 LE, payload, zero padding to 4 bytes
+//   crc32   u32 LE   CRC-32 (IEEE) of every byte before it
+//
+// Chunks: META (UTF-8 JSON: kind, options, shape), UFAC and IFAC (float32 LE,
+// row-major factors). Readers skip chunks they do not know, so later versions can add
+// chunks (id maps, item metadata) without breaking older files.
+
+const MAGIC = new TextEncoder().encode("EDGEREC\n");
+export const FORMAT_VERSION = 1;
+
+export interface ModelFileContents {
+  kind: string;
+  options: object;
+  nUsers: number;
+  nItems: number;
+  factors: number;
+  userFactors: Float32Array;
+  itemFactors: Float32Array;
+}
+
+export function writeModelFile(model: ModelFileContents): Uint8Array {
+  const meta = new TextEncoder().encode(JSON.stringify({ kind: model.kind, options: model.options, nUsers: model.nUsers, nItems: model.nItems, factors: model.factors }));
+  const chunks: [string, Uint8Array][] = [
+    ["META", meta],
+    ["UFAC", littleEndianBytes(model.userFactors)],
+    ["IFAC", littleEndianBytes(model.itemFactors)],
+  ];
+  let size = MAGIC.length + 8;
+  for (const [, payload] of chunks) size += 8 + padded(payload.length);
+  size += 4;
+  const bytes = new Uint8Array(size);
+  const view = new DataView(bytes.buffer);
+  bytes.set(MAGIC, 0);
+  let at = MAGIC.length;
+  view.setUint32(at, FORMAT_VERSION, true); at += 4;
+  view.setUint32(at, chunks.length, true); at += 4;
+  for (const [tag, payload] of chunks) {
+    for (let i = 0; i < 4; i++) bytes[at + i] = tag.charCodeAt(i);
+    view.setUint32(at + 4, payload.length, true);
+    bytes.set(payload, at + 8);
+    at += 8 + padded(payload.length);
+  }
+  view.setUint32(at, crc32(bytes.subarray(0, at)), true);
+  return bytes;
+}
+
+export function readModelFile(bytes: Uint8Array): ModelFileContents {
+  const fail = (why: string): never => { throw new Error(`edgerec model file: ${why}`); };
+  if (!(bytes instanceof Uint8Array)) fail("expected the file's bytes as a Uint8Array");
+  if (bytes.length < MAGIC.length + 12) fail(`too short (${bytes.length} bytes): truncated or not a model file`);
+  for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) fail("not an edgerec model (the file does not start with EDGEREC)");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(MAGIC.length, true);
+  if (version !== FORMAT_VERSION) fail(`format version ${version} is not supported by this edgerec (reads version ${FORMAT_VERSION})`);
+  const count = view.getUint32(MAGIC.length + 4, true);
+  const chunks = new Map<string, Uint8Array>();
+  let at = MAGIC.length + 8;
+  for (let c = 0; c < count; c++) {
+    if (at + 8 > bytes.length - 4) fail(`truncated: chunk ${c + 1} of ${count} is missing (file has ${bytes.length} bytes)`);
+    const tag = String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
+    const length = view.getUint32(at + 4, true);
+    if (at + 8 + padded(length) > bytes.length - 4) fail(`truncated: chunk '${tag}' needs ${length} bytes at offset ${at + 8}, the file has ${bytes.length} bytes`);
+    chunks.set(tag, bytes.subarray(at + 8, at + 8 + length));
+    at += 8 + padded(length);
+  }
+  if (at + 4 !== bytes.length) fail(`expected ${at + 4} bytes from the chunk table, got ${bytes.length}: truncated or extended`);
+  const stored = view.getUint32(at, true);
+  const actual = crc32(bytes.subarray(0, at));
+  if (stored !== actual) fail(`checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the file is corrupted`);
+
+  const meta = chunks.get("META") ?? fail("no META chunk");
+  let parsed: Omit<ModelFileContents, "userFactors" | "itemFactors">;
+  try { parsed = JSON.parse(new TextDecoder().decode(meta)); } catch { return fail("META chunk is not valid JSON"); }
+  const { kind, options, nUsers, nItems, factors } = parsed;
+  for (const [name, v] of Object.entries({ nUsers, nItems, factors })) if (!Number.isInteger(v) || v < 0) fail(`META field ${name} is not a non-negative integer: ${v}`);
+  const userFactors = float32Chunk(chunks, "UFAC", nUsers * factors, fail);
+  const itemFactors = float32Chunk(chunks, "IFAC", nItems * factors, fail);
+  return { kind, options, nUsers, nItems, factors, userFactors, itemFactors };
+}
+
+function float32Chunk(chunks: Map<string, Uint8Array>, tag: string, length: number, fail: (why: string) => never): Float32Array {
+  const payload = chunks.get(tag) ?? fail(`no ${tag} chunk`);
+  if (payload.length !== length * 4) fail(`${tag} chunk has ${payload.length} bytes, META says ${length} floats (${length * 4} bytes)`);
+  // Copy to an aligned buffer: the payload's offset inside the file need not be 4-aligned.
+  const out = new Float32Array(length);
+  new Uint8Array(out.buffer).set(payload);
+  if (!littleEndian) flipWords(new Uint8Array(out.buffer));
+  return out;
+}
+
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+function littleEndianBytes(values: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  if (littleEndian) return bytes;
+  const copy = bytes.slice();
+  flipWords(copy);
+  return copy;
+}
+
+function flipWords(bytes: Uint8Array): void {
+  for (let i = 0; i < bytes.length; i += 4) {
+    const a = bytes[i], b = bytes[i + 1];
+    bytes[i] = bytes[i + 3]; bytes[i + 1] = bytes[i + 2]; bytes[i + 2] = b; bytes[i + 3] = a;
+  }
+}
+
+function padded(n: number): number {
+  return (n + 3) & ~3;
+}
+
+function hex(n: number): string {
+  return "0x" + n.toString(16).padStart(8, "0");
+}
+
+let crcTable: Uint32Array | undefined;
+
+/** CRC-32 (IEEE 802.3, as zlib and PNG), table-driven. */
+export function crc32(bytes: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let crc = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { CsrMatrix } from "../src/index.js";
+import { randomInteractions, seededRandom } from "./reference.js";
+
+// Dense accumulation in plain JS: the independent truth for COO → CSR.
+function denseFromCoo(rows: number[], cols: number[], values: number[], nRows: number, nCols: number): number[][] {
+  const dense = Array.from({ length: nRows }, () => new Array<number>(nCols).fill(0));
+  rows.forEach((r, e) => { dense[r][cols[e]] += values[e]; });
+  return dense;
+}
+
+describe("CsrMatrix", () => {
+  it("sums duplicates and sorts columns, as scipy (hand-worked example)", () => {
+    // (0,2)=1 twice and (1,0)=5, given out of order.
+    const m = CsrMatrix.fromCoo({ rows: [1, 0, 0, 2, 0], cols: [0, 2, 1, 1, 2], values: [5, 1, 3, 4, 1], shape: [3, 3] });
+    expect(Array.from(m.indptr)).toEqual([0, 2, 3, 4]);
+    expect(Array.from(m.indices)).toEqual([1, 2, 0, 1]);
+    expect(Array.from(m.data)).toEqual([3, 2, 5, 4]);
+    expect(m.nnz).toBe(4);
+    expect(m.get(0, 2)).toBe(2);
+    expect(m.get(2, 2)).toBe(0);
+  });
+
+  it("matches dense accumulation on random COO with duplicates, sorted and unsorted rows", () => {
+    const random = seededRandom(7);
+    for (const sortedRows of [false, true]) {
+      const nnz = 3000, nRows = 57, nCols = 91;
+      let rows = Array.from({ length: nnz }, () => Math.floor(random() * nRows));
+      if (sortedRows) rows = rows.sort((a, b) => a - b);
+      const cols = Array.from({ length: nnz }, () => Math.floor(random() * nCols));
+      const values = Array.from({ length: nnz }, () => Math.floor(random() * 9) + 1);
+      const m = CsrMatrix.fromCoo({ rows, cols, values, shape: [nRows, nCols] });
+      const expected = denseFromCoo(rows, cols, values, nRows, nCols);
+      expect(m.toDense().map((row) => Array.from(row))).toEqual(expected);
+      for (let r = 0; r < nRows; r++) {
+        const { indices } = m.row(r);
+        for (let e = 1; e < indices.length; e++) expect(indices[e]).toBeGreaterThan(indices[e - 1]);
+      }
+    }
+  });
+
+  it("transposes (CSR ↔ CSC) exactly, and twice is the identity", () => {
+    const coo = randomInteractions(40, 25, 0.2, 3);
+    const m = CsrMatrix.fromCoo(coo);
+    const t = m.transpose();
+    expect(t.shape).toEqual([25, 40]);
+    const dense = m.toDense();
+    const denseT = t.toDense();
+    for (let r = 0; r < 40; r++) for (let c = 0; c < 25; c++) expect(denseT[c][r]).toBe(dense[r][c]);
+    const back = t.transpose();
+    expect(Array.from(back.indptr)).toEqual(Array.from(m.indptr));
+    expect(Array.from(back.indices)).toEqual(Array.from(m.indices));
+    expect(Array.from(back.data)).toEqual(Array.from(m.data));
+  });
+
+  it("infers the shape, defaults values to 1 and keeps empty rows", () => {
+    const m = CsrMatrix.fromCoo({ rows: [0, 3], cols: [4, 0] });
+    expect(m.shape).toEqual([4, 5]);
+    expect(m.rowNnz(1)).toBe(0);
+    expect(Array.from(m.row(3).data)).toEqual([1]);
+  });
+
+  it("refuses bad input with errors that name the entry", () => {
+    expect(() => CsrMatrix.fromCoo({ rows: [0, 5], cols: [0, 1], shape: [3, 3] })).toThrow(/entry 1: row 5 is outside \[0, 3\)/);
+    expect(() => CsrMatrix.fromCoo({ rows: [0, 1], cols: [0, -1], shape: [3, 3] })).toThrow(/entry 1: col -1 is outside/);
+    expect(() => CsrMatrix.fromCoo({ rows: [0, 1], cols: [0, 1], values: [1, NaN], shape: [3, 3] })).toThrow(/entry 1 \(row 1, col 1\): value NaN is not a finite number/);
+    expect(() => CsrMatrix.fromCoo({ rows: [0, 1.5], cols: [0, 1], shape: [3, 3] })).toThrow(/entry 1: rows index 1.5 is not an integer/);
+    expect(() => CsrMatrix.fromCoo({ rows: [0, 1], cols: [0], shape: [3, 3] })).toThrow(/rows has 2 entries but cols has 1/);
+    expect(() => CsrMatrix.fromCoo({ rows: [0], cols: [0] }).row(1)).toThrow(/row 1 is outside/);
+  });
+
+  it("refuses use after dispose", () => {
+    const m = CsrMatrix.fromDense([[1, 0], [0, 1]]);
+    m.dispose();
+    expect(() => m.indptr).toThrow(/after dispose/);
+  });
+});
