@@ -14,7 +14,7 @@
 // (implicit's alpha), applied on the fly so the user's matrix is never copied.
 // The host passes G = α₀·YᵀY, computed once per half-step.
 
-import { axpy, combineRows, copyRow, dot, rowsDot, symmetricMatVec, xpby } from "./vector";
+import { axpy, copyRow, dot, symmetricMatVec, xpby } from "./vector";
 
 // Rows of Y summed into YᵀY per block: small enough to stay in L2 while every tile of
 // the output walks over them, large enough that the output is re-read rarely.
@@ -107,86 +107,58 @@ function rowRegularization(regularization: f32, exponent: f32, rowNnz: i32, unob
   return regularization * <f32>Math.pow(<f64>rowNnz + <f64>unobservedWeight * <f64>nOther, <f64>exponent);
 }
 
-// Rows of a long row's factors handled per dot-then-combine pass: small enough to stay
-// in L1 between the two, so each CG step streams the row's factors once.
-const CG_CHUNK_ROWS: i32 = 128;
-
 /**
  * Conjugate-gradient ALS update for rows [rowStart, rowEnd), warm-started from the
  * current X (implicit's least_squares_cg). A row's factors y_i are first gathered into
- * a compact block (`gathered`, gatherCapacity×k floats), so every CG step reads them
- * from cache instead of from the big factor matrix; rows longer than the block are
- * read in place. All rows are then addressed through a table of row pointers.
- * Scratch: rowPtrs (u32), weights, targets, coefs (f32), maxRowNnz each; gRowPtrs
- * (k u32); work (3k f32: r, p, Ap).
+ * a compact block (`gathered`, gatherCapacity×k floats) with their weights, so every
+ * CG step reads them from cache instead of from the big factor matrix; the few rows
+ * longer than the block (very popular items) are read in place.
+ * Scratch: weights (maxRowNnz f32), work (3k f32: r, p, Ap).
  */
 export function solveRowsCg(
   rowStart: i32, rowEnd: i32, indptr: usize, indices: usize, data: usize,
   x: usize, y: usize, k: i32, g: usize,
   confidenceScale: f32, regularization: f32, regExponent: f32, unobservedWeight: f32, nOther: i32, cgSteps: i32,
-  gathered: usize, gatherCapacity: i32, rowPtrs: usize, weights: usize, targets: usize, coefs: usize, gRowPtrs: usize, work: usize,
+  gathered: usize, gatherCapacity: i32, weights: usize, work: usize,
 ): void {
   const rowBytes = <usize>k << 2;
   const r = work;
   const p = work + rowBytes;
   const ap = work + 2 * rowBytes;
-  for (let i = 0; i < k; i++) store<u32>(gRowPtrs + (<usize>i << 2), <u32>(g + <usize>i * rowBytes));
   for (let u = rowStart; u < rowEnd; u++) {
     const start = load<i32>(indptr + (<usize>u << 2));
     const n = load<i32>(indptr + ((<usize>u + 1) << 2)) - start;
+    const entryIndices = indices + (<usize>start << 2);
     const xu = x + <usize>u * rowBytes;
     const lambda = rowRegularization(regularization, regExponent, n, unobservedWeight, nOther);
 
-    // Per entry: where y_i lives, its weight w_i = |c| − α₀ and target c⁺ = max(c, 0).
+    // Gather y_i and its weight w_i = |c| − α₀ for each observed entry.
     const gather = n <= gatherCapacity;
     for (let j = 0; j < n; j++) {
       const e = <usize>(start + j) << 2;
-      const c = confidenceScale * load<f32>(data + e);
-      let row = y + <usize>load<i32>(indices + e) * rowBytes;
-      if (gather) {
-        const copy = gathered + <usize>j * rowBytes;
-        copyRow(row, copy, k);
-        row = copy;
-      }
-      store<u32>(rowPtrs + (<usize>j << 2), <u32>row);
-      store<f32>(weights + (<usize>j << 2), Mathf.abs(c) - unobservedWeight);
-      store<f32>(targets + (<usize>j << 2), c > 0 ? c : 0);
+      if (gather) copyRow(y + <usize>load<i32>(indices + e) * rowBytes, gathered + <usize>j * rowBytes, k);
+      store<f32>(weights + (<usize>j << 2), Mathf.abs(confidenceScale * load<f32>(data + e)) - unobservedWeight);
     }
 
-    // r = b − A x = −λx − G x + Σ_i (c⁺_i − w_i·(y_i·x)) y_i
-    for (let i = 0; i < k; i++) {
-      const xi = load<f32>(xu + (<usize>i << 2));
-      store<f32>(r + (<usize>i << 2), -lambda * xi);
-      store<f32>(ap + (<usize>i << 2), -xi);
-    }
-    combineRows(gRowPtrs, ap, k, k, r);
-    for (let c0 = 0; c0 < n; c0 += CG_CHUNK_ROWS) {
-      const m = min(CG_CHUNK_ROWS, n - c0);
-      const ptrs = rowPtrs + (<usize>c0 << 2), cs = coefs + (<usize>c0 << 2);
-      rowsDot(ptrs, m, xu, k, cs);
-      for (let j = 0; j < m; j++) {
-        const o = <usize>j << 2;
-        store<f32>(cs + o, load<f32>(targets + (<usize>c0 << 2) + o) - load<f32>(weights + (<usize>c0 << 2) + o) * load<f32>(cs + o));
-      }
-      combineRows(ptrs, cs, m, k, r);
+    // r = b − A x = −(G + λI) x + Σ_i (c⁺_i − w_i·(y_i·x)) y_i
+    symmetricMatVec(g, xu, lambda, r, k);
+    for (let i = 0; i < k; i++) store<f32>(r + (<usize>i << 2), -load<f32>(r + (<usize>i << 2)));
+    for (let j = 0; j < n; j++) {
+      const yj = gather ? gathered + <usize>j * rowBytes : y + <usize>load<i32>(entryIndices + (<usize>j << 2)) * rowBytes;
+      const c = confidenceScale * load<f32>(data + (<usize>(start + j) << 2));
+      const target: f32 = c > 0 ? c : 0;
+      axpy(target - load<f32>(weights + (<usize>j << 2)) * dot(yj, xu, k), yj, r, k);
     }
 
     copyRow(r, p, k);
     let rsOld = dot(r, r, k);
     if (rsOld < 1e-20) continue;
     for (let step = 0; step < cgSteps; step++) {
-      // Ap = λp + G p + Σ_i w_i (y_i·p) y_i
-      for (let i = 0; i < k; i++) store<f32>(ap + (<usize>i << 2), lambda * load<f32>(p + (<usize>i << 2)));
-      combineRows(gRowPtrs, p, k, k, ap);
-      for (let c0 = 0; c0 < n; c0 += CG_CHUNK_ROWS) {
-        const m = min(CG_CHUNK_ROWS, n - c0);
-        const ptrs = rowPtrs + (<usize>c0 << 2), cs = coefs + (<usize>c0 << 2);
-        rowsDot(ptrs, m, p, k, cs);
-        for (let j = 0; j < m; j++) {
-          const o = <usize>j << 2;
-          store<f32>(cs + o, load<f32>(weights + (<usize>c0 << 2) + o) * load<f32>(cs + o));
-        }
-        combineRows(ptrs, cs, m, k, ap);
+      // Ap = (G + λI) p + Σ_i w_i (y_i·p) y_i
+      symmetricMatVec(g, p, lambda, ap, k);
+      for (let j = 0; j < n; j++) {
+        const yj = gather ? gathered + <usize>j * rowBytes : y + <usize>load<i32>(entryIndices + (<usize>j << 2)) * rowBytes;
+        axpy(load<f32>(weights + (<usize>j << 2)) * dot(yj, p, k), yj, ap, k);
       }
       const alpha = rsOld / dot(p, ap, k);
       axpy(alpha, p, xu, k);

@@ -58,15 +58,16 @@ function siftUp(ids: usize, scores: usize, pos: i32): void {
  * - Query q is row `queryIds[q]` of `queries` (or row q when queryIds is 0).
  * - Targets are `candidates[0..nCandidates)` (or all nTargets when candidates is 0).
  * - `mask` (nTargets bytes) marks filtered targets with any non-zero value. When
- *   `excludeIndptr` is set, the targets in row (queryIds[q] or q) of that CSR are
- *   also skipped for query q; the kernel flags them in the mask and clears them after.
+ *   `excludeIndptr` is set, the targets in one row of that CSR are also skipped for
+ *   query q: row q when `excludeByPosition`, else the query's row (queryIds[q] or q).
+ *   The kernel flags them in the mask and clears them after.
  * - Cosine mode when `targetInvNorms` is set: score = q·t /(‖q‖‖t‖).
  */
 export function topKRows(
   queries: usize, queryIds: usize, nQueries: i32,
   targets: usize, nTargets: i32, k: i32, targetInvNorms: usize,
   candidates: usize, nCandidates: i32,
-  mask: usize, excludeIndptr: usize, excludeIndices: usize,
+  mask: usize, excludeIndptr: usize, excludeIndices: usize, excludeByPosition: bool,
   n: i32, outIds: usize, outScores: usize,
 ): void {
   const rowBytes = <usize>k << 2;
@@ -81,8 +82,9 @@ export function topKRows(
     }
     let excludeStart = 0, excludeEnd = 0;
     if (excludeIndptr) {
-      excludeStart = load<i32>(excludeIndptr + (<usize>row << 2));
-      excludeEnd = load<i32>(excludeIndptr + ((<usize>row + 1) << 2));
+      const excludeRow = excludeByPosition ? q : row;
+      excludeStart = load<i32>(excludeIndptr + (<usize>excludeRow << 2));
+      excludeEnd = load<i32>(excludeIndptr + ((<usize>excludeRow + 1) << 2));
       for (let e = excludeStart; e < excludeEnd; e++) {
         const m = mask + <usize>load<i32>(excludeIndices + (<usize>e << 2));
         store<u8>(m, load<u8>(m) | exclusionFlag);

@@ -74,9 +74,10 @@ const DEFAULTS: Required<AlsOptions> = {
 
 // Rows per kernel call: short calls let V8 tier the kernel up early and let fit yield.
 const ROW_CHUNK = 4096;
-// Longest row whose factors CG copies into a compact block (2-4 MiB at 64-128 factors);
-// longer rows, a few very popular items, are read in place.
-const GATHER_CAPACITY_ROWS = 8192;
+// CG copies each row's factors into one compact block, the very popular items' rows
+// included (re-reading them in place from the big matrix at every step is 2× slower).
+// Past this many floats (64 MiB) the longest rows are read in place instead.
+const GATHER_CAPACITY_FLOATS = 1 << 24;
 
 /** Implicit-feedback matrix factorization by alternating least squares. */
 export class AlternatingLeastSquares extends FactorModel {
@@ -279,10 +280,9 @@ export class AlternatingLeastSquares extends FactorModel {
     if (this.options.solver === "cholesky") {
       return { work: heap.alloc(3 * k * 4), a: heap.alloc(k * k * 8), b: heap.alloc(k * 8), yRow: heap.alloc(k * 8) };
     }
-    const gatherCapacity = Math.min(longestRow, GATHER_CAPACITY_ROWS);
+    const gatherCapacity = Math.min(longestRow, Math.floor(GATHER_CAPACITY_FLOATS / k));
     return {
-      work: heap.alloc(3 * k * 4), gatherCapacity, gathered: heap.alloc(gatherCapacity * k * 4), rowPtrs: heap.alloc(longestRow * 4),
-      weights: heap.alloc(longestRow * 4), targets: heap.alloc(longestRow * 4), coefs: heap.alloc(longestRow * 4), gRowPtrs: heap.alloc(k * 4),
+      work: heap.alloc(3 * k * 4), gatherCapacity, gathered: heap.alloc(gatherCapacity * k * 4), weights: heap.alloc(longestRow * 4),
     };
   }
 
@@ -304,7 +304,7 @@ export class AlternatingLeastSquares extends FactorModel {
       } else {
         kernels.solveRowsCg(start, end, matrix.indptrPtr, matrix.indicesPtr, matrix.dataPtr, x, y, this.factors, gramPtr,
           o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, o.cgSteps,
-          s.gathered!, s.gatherCapacity!, s.rowPtrs!, s.weights!, s.targets!, s.coefs!, s.gRowPtrs!, s.work);
+          s.gathered!, s.gatherCapacity!, s.weights!, s.work);
       }
     }
   }
@@ -403,7 +403,7 @@ export class AlternatingLeastSquares extends FactorModel {
 
 interface SolverScratch {
   work: number;
-  gathered?: number; gatherCapacity?: number; rowPtrs?: number; weights?: number; targets?: number; coefs?: number; gRowPtrs?: number;
+  gathered?: number; gatherCapacity?: number; weights?: number;
   a?: number; b?: number; yRow?: number;
 }
 

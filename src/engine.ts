@@ -21,7 +21,7 @@ export interface Kernels {
   solveRowsCg(
     rowStart: number, rowEnd: number, indptr: Ptr, indices: Ptr, data: Ptr, x: Ptr, y: Ptr, k: number, g: Ptr,
     confidenceScale: number, regularization: number, regExponent: number, unobservedWeight: number, nOther: number, cgSteps: number,
-    gathered: Ptr, gatherCapacity: number, rowPtrs: Ptr, weights: Ptr, targets: Ptr, coefs: Ptr, gRowPtrs: Ptr, work: Ptr,
+    gathered: Ptr, gatherCapacity: number, weights: Ptr, work: Ptr,
   ): void;
   solveRowsCholesky(
     rowStart: number, rowEnd: number, indptr: Ptr, indices: Ptr, data: Ptr, x: Ptr, y: Ptr, k: number, g: Ptr,
@@ -47,7 +47,7 @@ export interface Kernels {
   inverseNorms(m: Ptr, nRows: number, k: number, out: Ptr): void;
   topKRows(
     queries: Ptr, queryIds: Ptr, nQueries: number, targets: Ptr, nTargets: number, k: number, targetInvNorms: Ptr,
-    candidates: Ptr, nCandidates: number, mask: Ptr, excludeIndptr: Ptr, excludeIndices: Ptr,
+    candidates: Ptr, nCandidates: number, mask: Ptr, excludeIndptr: Ptr, excludeIndices: Ptr, excludeByPosition: boolean,
     n: number, outIds: Ptr, outScores: Ptr,
   ): void;
   fillUniform(out: Ptr, n: number, seed: bigint, first: bigint, scale: number): void;

@@ -37,6 +37,9 @@ export interface SimilarOptions {
   candidates?: ArrayLike<number>;
 }
 
+/** Items to skip per query: a CSR in wasm, its rows by query position or by user id. */
+interface Exclusion { indptr: number; indices: number; owned: boolean; byPosition: boolean }
+
 // Queries per kernel call: bounds the output scratch, and keeps each wasm call short so
 // V8 tiers the kernel up to optimized code early (see shared wasm findings).
 const QUERY_CHUNK = 1024;
@@ -73,7 +76,7 @@ export abstract class FactorModel {
     const single = typeof user === "number" || (user instanceof Float32Array && user.length === k);
 
     let queries = this.userFactorsPtr, queryIds: Int32Array | undefined, nQueries: number, ownedQueries = 0;
-    let exclude: { indptr: number; indices: number; owned: boolean } | undefined;
+    let exclude: Exclusion | undefined;
     const { heap } = this.engine;
     if (user instanceof Float32Array) {
       if (user.length % k !== 0 || user.length === 0) throw new RangeError(`recommend: a factor vector must hold a multiple of factors (${k}) floats, got ${user.length}`);
@@ -96,8 +99,13 @@ export abstract class FactorModel {
           throw new Error("recommend: pass userItems (the users × items CsrMatrix given to fit) to filter liked items, or set filterAlreadyLikedItems: false");
         }
         if (matrix.nCols !== this.nItems) throw new RangeError(`recommend: userItems has ${matrix.nCols} columns but the model has ${this.nItems} items`);
-        for (const id of queryIds) if (id >= matrix.nRows) throw new RangeError(`recommend: user ${id} has no row in userItems (${matrix.nRows} rows)`);
-        exclude = { indptr: matrix.indptrPtr, indices: matrix.indicesPtr, owned: false };
+        if (matrix.nRows === nQueries && matrix.nRows !== this.nUsers) {
+          // implicit ≥ 0.5 style: user_items[userids], one row per queried user.
+          exclude = { indptr: matrix.indptrPtr, indices: matrix.indicesPtr, owned: false, byPosition: true };
+        } else {
+          for (const id of queryIds) if (id >= matrix.nRows) throw new RangeError(`recommend: user ${id} has no row in userItems (${matrix.nRows} rows); pass the users × items matrix, or one row per user asked for`);
+          exclude = { indptr: matrix.indptrPtr, indices: matrix.indicesPtr, owned: false, byPosition: false };
+        }
       }
     }
     try {
@@ -152,7 +160,7 @@ export abstract class FactorModel {
     queries: number, queryIds: Int32Array | undefined, nQueries: number, single: boolean,
     targets: number, nTargets: number, cosine: boolean, n: number,
     filter: ArrayLike<number> | undefined, candidates: ArrayLike<number> | undefined,
-    exclude: { indptr: number; indices: number } | undefined, targetName: string,
+    exclude: Exclusion | undefined, targetName: string,
   ): TopN | BatchTopN {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`n must be a positive integer, got ${n}`);
     const { heap, kernels } = this.engine;
@@ -177,9 +185,11 @@ export abstract class FactorModel {
         if (queryIds) heap.i32(queryIdsPtr, count).set(queryIds.subarray(first, first + count));
         // Without ids, query q is row q: offset the base so the chunk starts at `first`.
         const base = queryIds ? queries : queries + first * this.factors * 4;
-        const excludeIndptr = exclude ? (queryIds ? exclude.indptr : exclude.indptr + first * 4) : 0;
+        // Exclusion rows by position follow the chunk; rows by id are absolute.
+        const byPosition = exclude ? exclude.byPosition || !queryIds : false;
+        const excludeIndptr = exclude ? (byPosition ? exclude.indptr + first * 4 : exclude.indptr) : 0;
         kernels.topKRows(base, queryIdsPtr, count, targets, nTargets, this.factors, invNorms,
-          candidatesPtr, candidateIds ? candidateIds.length : 0, maskPtr, excludeIndptr, exclude ? exclude.indices : 0,
+          candidatesPtr, candidateIds ? candidateIds.length : 0, maskPtr, excludeIndptr, exclude ? exclude.indices : 0, byPosition,
           width, outIdsPtr, outScoresPtr);
         allIds.set(heap.i32(outIdsPtr, count * width), first * width);
         allScores.set(heap.f32(outScoresPtr, count * width), first * width);
@@ -200,16 +210,21 @@ export abstract class FactorModel {
   }
 
   // Lists of ids → a small CSR in wasm (one row per list), for per-query exclusion.
-  private packLists(lists: ArrayLike<number>[], bound: number, what: string): { indptr: number; indices: number; owned: boolean } {
+  private packLists(lists: ArrayLike<number>[], bound: number, what: string): Exclusion {
     const { heap } = this.engine;
     let total = 0;
     for (const list of lists) total += list.length;
     const indptr = heap.alloc((lists.length + 1) * 4), indices = heap.alloc(Math.max(total, 1) * 4);
-    const ip = heap.i32(indptr, lists.length + 1), ix = heap.i32(indices, Math.max(total, 1));
-    let at = 0;
-    ip[0] = 0;
-    lists.forEach((list, q) => { ix.set(this.checkIds(list, bound, what), at); at += list.length; ip[q + 1] = at; });
-    return { indptr, indices, owned: true };
+    try {
+      const ip = heap.i32(indptr, lists.length + 1), ix = heap.i32(indices, Math.max(total, 1));
+      let at = 0;
+      ip[0] = 0;
+      lists.forEach((list, q) => { ix.set(this.checkIds(list, bound, what), at); at += list.length; ip[q + 1] = at; });
+    } catch (error) {
+      heap.release(indptr); heap.release(indices);
+      throw error;
+    }
+    return { indptr, indices, owned: true, byPosition: true };
   }
 
   /** @internal Validated int32 copy of ids, each in [0, bound). */

@@ -77,3 +77,17 @@ describe("wasm memory", () => {
     big.dispose();
   });
 });
+
+describe("recommend with implicit ≥ 0.5's user_items[userids]", () => {
+  it("takes one row per queried user as well as the whole matrix", () => {
+    const { model } = integerModel(10, 40, 4, 8);
+    const full = CsrMatrix.fromCoo({ rows: [2, 2, 5, 5, 5], cols: [1, 7, 3, 9, 30], shape: [10, 40] });
+    const perUser = CsrMatrix.fromCoo({ rows: [0, 0, 1, 1, 1], cols: [1, 7, 3, 9, 30], shape: [2, 40] });
+    const fromFull = model.recommend([2, 5], full, { n: 40 });
+    const fromRows = model.recommend([2, 5], perUser, { n: 40 });
+    expect(fromRows.ids.map((r) => Array.from(r))).toEqual(fromFull.ids.map((r) => Array.from(r)));
+    expect(fromFull.ids[1].length).toBe(37);
+    const single = model.recommend(5, CsrMatrix.fromCoo({ rows: [0, 0, 0], cols: [3, 9, 30], shape: [1, 40] }), { n: 40 });
+    expect(Array.from(single.ids)).toEqual(Array.from(fromFull.ids[1]));
+  });
+});
