@@ -6,6 +6,7 @@ export { gram, solveRowsCg, solveRowsCholesky, buildRowSystem, choleskyFactor, c
 export { inverseNorms, topKRows } from "./topk";
 export { symmetricMatVec } from "./vector";
 export { fillUniform, fillNormal } from "./random";
+export { log, log1p, pow } from "./math";
 
 /** First byte the host may use: everything below belongs to the module's static data. */
 export function heapBase(): usize {

@@ -6,6 +6,8 @@
 import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import { FactorModel } from "./factorization.js";
+import { decodeCatalog, decodeInteractions, encodeCatalog, encodeInteractions } from "./catalog.js";
+import { pow } from "./math.js";
 import { readModelFile, writeModelFile } from "./model-file.js";
 
 export interface AlsOptions {
@@ -212,10 +214,17 @@ export class AlternatingLeastSquares extends FactorModel {
     this.partialFit(itemIds, itemUsers, "items");
   }
 
-  /** The model as bytes in edgerec's versioned model format (identical on every runtime). */
+  /**
+   * The model as bytes in edgerec's versioned model format (identical on every runtime),
+   * with its catalog and training matrix when those are set.
+   */
   save(): Uint8Array {
     this.checkFitted();
+    const extra = new Map<string, Uint8Array>();
+    if (this.catalog) extra.set("CATL", encodeCatalog(this.catalog));
+    if (this.userItems) extra.set("UITM", encodeInteractions(this.userItems));
     return writeModelFile({
+      extra,
       kind: "als",
       options: this.options,
       nUsers: this.nUsers,
@@ -234,6 +243,13 @@ export class AlternatingLeastSquares extends FactorModel {
     model.allocateFactors(file.nUsers, file.nItems);
     model.engine.heap.f32(model.userFactorsPtr, file.nUsers * file.factors).set(file.userFactors);
     model.engine.heap.f32(model.itemFactorsPtr, file.nItems * file.factors).set(file.itemFactors);
+    const catalog = file.extra?.get("CATL");
+    if (catalog) model.catalog = decodeCatalog(catalog, file.nUsers, file.nItems);
+    const userItems = file.extra?.get("UITM");
+    if (userItems) {
+      model.userItems = decodeInteractions(userItems);
+      if (model.userItems.nCols !== file.nItems) throw new Error(`edgerec model file: the training matrix has ${model.userItems.nCols} items, the factors ${file.nItems}`);
+    }
     return model;
   }
 
@@ -346,7 +362,7 @@ export class AlternatingLeastSquares extends FactorModel {
       heap.i32(ptrs.items, items.length).set(items);
       heap.f32(ptrs.values, values.length).set(values);
       kernels.gram(this.itemFactorsPtr, this.nItems, k, o.unobservedWeight, ptrs.gram);
-      const lambda = o.regularizationExponent === 0 ? o.regularization : o.regularization * Math.pow(items.length + o.unobservedWeight * this.nItems, o.regularizationExponent);
+      const lambda = o.regularizationExponent === 0 ? o.regularization : o.regularization * pow(items.length + o.unobservedWeight * this.nItems, o.regularizationExponent);
       kernels.buildRowSystem(ptrs.items, ptrs.values, items.length, this.itemFactorsPtr, k, ptrs.gram, o.alpha, lambda, o.unobservedWeight, ptrs.a, ptrs.b, ptrs.yRow);
       if (kernels.choleskyFactor(ptrs.a, k) >= 0) throw new Error("the user's least-squares system is not positive definite; the model needs regularization > 0");
       return use(ptrs.a, ptrs.b);

@@ -97,6 +97,37 @@ export class CsrMatrix {
     return new CsrMatrix(engine, nRows, nCols, finalNnz, indptrPtr, indicesPtr, dataPtr);
   }
 
+  /**
+   * From CSR arrays as scipy.sparse.csr_matrix holds them (indptr, indices, data), copied
+   * into wasm memory after checking they form a valid matrix with sorted, distinct
+   * column indices in every row.
+   */
+  static fromCsr({ indptr, indices, data, shape }: { indptr: ArrayLike<number>; indices: ArrayLike<number>; data: ArrayLike<number>; shape: readonly [number, number] }): CsrMatrix {
+    const [nRows, nCols] = shape;
+    checkDimension(nRows, "rows"); checkDimension(nCols, "cols");
+    const fail = (why: string): never => { throw new RangeError(`CsrMatrix.fromCsr: ${why}`); };
+    if (indptr.length !== nRows + 1) fail(`indptr has ${indptr.length} entries, a ${nRows}-row matrix needs ${nRows + 1}`);
+    const nnz = indices.length;
+    if (data.length !== nnz) fail(`indices has ${nnz} entries but data has ${data.length}`);
+    if (indptr[0] !== 0 || indptr[nRows] !== nnz) fail(`indptr must run from 0 to nnz (${nnz})`);
+    for (let r = 0; r < nRows; r++) {
+      if (!(indptr[r + 1] >= indptr[r])) fail(`indptr decreases at row ${r}`);
+      for (let e = indptr[r]; e < indptr[r + 1]; e++) {
+        const c = indices[e];
+        if (!Number.isInteger(c) || c < 0 || c >= nCols) fail(`row ${r}: col ${c} is outside [0, ${nCols})`);
+        if (e > indptr[r] && c <= indices[e - 1]) fail(`row ${r}: column indices must be sorted and distinct`);
+        if (!Number.isFinite(data[e])) fail(`row ${r}, col ${c}: value ${data[e]} is not a finite number`);
+      }
+    }
+    const engine = getEngine();
+    const { heap } = engine;
+    const indptrPtr = heap.alloc((nRows + 1) * 4), indicesPtr = heap.alloc(Math.max(nnz, 1) * 4), dataPtr = heap.alloc(Math.max(nnz, 1) * 4);
+    heap.i32(indptrPtr, nRows + 1).set(indptr);
+    heap.i32(indicesPtr, nnz).set(indices);
+    heap.f32(dataPtr, nnz).set(data);
+    return new CsrMatrix(engine, nRows, nCols, nnz, indptrPtr, indicesPtr, dataPtr);
+  }
+
   /** From a dense row-major array of rows (zeros are left out). Handy for small examples. */
   static fromDense(dense: ArrayLike<ArrayLike<number>>): CsrMatrix {
     const rows: number[] = [], cols: number[] = [], values: number[] = [];

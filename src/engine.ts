@@ -52,6 +52,9 @@ export interface Kernels {
   ): void;
   fillUniform(out: Ptr, n: number, seed: bigint, first: bigint, scale: number): void;
   fillNormal(out: Ptr, n: number, seed: bigint, first: bigint, stddev: number): void;
+  log(x: number): number;
+  log1p(x: number): number;
+  pow(x: number, y: number): number;
 }
 
 /** A loaded module with its memory and allocator. */

@@ -2,6 +2,7 @@
 // MatrixFactorizationBase): recommend, similarItems, similarUsers. Scores are inner
 // products of factor rows; top-n is exact and computed in wasm by topKRows.
 
+import type { Catalog } from "./catalog.js";
 import type { CsrMatrix } from "./csr.js";
 import type { Engine } from "./engine.js";
 
@@ -53,6 +54,10 @@ export abstract class FactorModel {
   /** @internal */ protected abstract userFactorsPtr: number;
   /** @internal */ protected abstract itemFactorsPtr: number;
   private normCache: { users?: number; items?: number } = {};
+  /** The data's own ids and item names, saved with the model (set by whoever trains it). */
+  catalog?: Catalog;
+  /** The training users × items matrix, saved with the model when set: lets a loaded model filter and explain. */
+  userItems?: CsrMatrix;
 
   /** Users × factors, row-major (a view into wasm memory: re-read it after other calls). */
   get userFactors(): Float32Array { this.checkFitted(); return this.engine.heap.f32(this.userFactorsPtr, this.nUsers * this.factors); }
@@ -62,33 +67,32 @@ export abstract class FactorModel {
   /**
    * The best items for a user, skipping those they already have.
    * - `user`: a user id, an array of user ids (→ one result row per user), or a
-   *   Float32Array of factors (one user of `factors` floats, e.g. from recalculateUser,
-   *   or several back to back).
-   * - `userItems`: the users × items matrix (row = user id) to filter liked items; for
-   *   factor-vector users, the liked item ids (an array, or one array per user).
+   *   Float32Array of one user's `factors` floats (e.g. from recalculateUser).
+   * - `userItems`: the users × items matrix (row = user id), or a matrix with one row
+   *   per user asked for (implicit's user_items[userids]), to filter liked items; for a
+   *   factor-vector user, the liked item ids.
    */
-  recommend(user: number, userItems?: CsrMatrix | ArrayLike<number>, options?: RecommendOptions): TopN;
-  recommend(users: ArrayLike<number>, userItems?: CsrMatrix | ArrayLike<number>[], options?: RecommendOptions): BatchTopN;
-  recommend(user: number | ArrayLike<number>, userItems?: CsrMatrix | ArrayLike<number> | ArrayLike<number>[], options: RecommendOptions = {}): TopN | BatchTopN {
+  recommend(user: number, userItems?: CsrMatrix, options?: RecommendOptions): TopN;
+  recommend(userFactors: Float32Array, likedItems?: ArrayLike<number>, options?: RecommendOptions): TopN;
+  recommend(users: ArrayLike<number>, userItems?: CsrMatrix, options?: RecommendOptions): BatchTopN;
+  recommend(user: number | ArrayLike<number>, userItems?: CsrMatrix | ArrayLike<number>, options: RecommendOptions = {}): TopN | BatchTopN {
     this.checkFitted();
     const { n = 10, filterAlreadyLikedItems = true } = options;
     const k = this.factors;
-    const single = typeof user === "number" || (user instanceof Float32Array && user.length === k);
+    const single = typeof user === "number" || user instanceof Float32Array;
 
     let queries = this.userFactorsPtr, queryIds: Int32Array | undefined, nQueries: number, ownedQueries = 0;
     let exclude: Exclusion | undefined;
     const { heap } = this.engine;
     if (user instanceof Float32Array) {
-      if (user.length % k !== 0 || user.length === 0) throw new RangeError(`recommend: a factor vector must hold a multiple of factors (${k}) floats, got ${user.length}`);
-      nQueries = user.length / k;
-      ownedQueries = heap.alloc(user.length * 4);
-      heap.f32(ownedQueries, user.length).set(user);
+      if (user.length !== k) throw new RangeError(`recommend: a user's factors are ${k} floats, got ${user.length}`);
+      nQueries = 1;
+      ownedQueries = heap.alloc(k * 4);
+      heap.f32(ownedQueries, k).set(user);
       queries = ownedQueries;
       if (filterAlreadyLikedItems) {
         if (userItems === undefined) throw new Error("recommend: pass the user's liked item ids as userItems, or set filterAlreadyLikedItems: false");
-        const lists: ArrayLike<number>[] = single ? [userItems as ArrayLike<number>] : (userItems as ArrayLike<number>[]);
-        if (!single && (!Array.isArray(userItems) || lists.length !== nQueries)) throw new Error(`recommend: pass one liked-items array per factor vector (${nQueries})`);
-        exclude = this.packLists(lists, this.nItems, "userItems");
+        exclude = this.packLists([userItems as ArrayLike<number>], this.nItems, "userItems");
       }
     } else {
       queryIds = this.checkIds(single ? [user as number] : (user as ArrayLike<number>), this.nUsers, "user");

@@ -12,3 +12,12 @@ export { FactorModel, type TopN, type BatchTopN, type RecommendOptions, type Sim
 export { AlternatingLeastSquares, type AlsOptions, type FitOptions, type IterationInfo, type LikedItems, type Explanation } from "./als.js";
 export { bm25Weight, tfidfWeight } from "./weighting.js";
 export { FORMAT_VERSION } from "./model-file.js";
+export { type Catalog } from "./catalog.js";
+export { NameIndex, normalizeName, type NameMatch } from "./names.js";
+export { NamedQueries, UnknownNameError, type NamedItem, type NamedAnswer } from "./named-queries.js";
+export { DataError } from "./io/errors.js";
+export { readInteractions, readTable, type ColumnSpec, type ReadOptions, type InteractionTable } from "./io/interactions.js";
+export { loadDataset, prepareDataset, toUserItems, catalogOf, type Dataset, type LoadOptions, type PrepareOptions } from "./dataset/dataset.js";
+export { FORMATS, findFormat, type DatasetFormat } from "./dataset/formats.js";
+export { lowercaseNames, keepValueAtLeast, sumDuplicates, kCore, compactIds, confidence, type Interactions, type TransformReport } from "./dataset/transforms.js";
+export { datasetStats, formatStats } from "./dataset/stats.js";

@@ -7,8 +7,12 @@
 //   crc32   u32 LE   CRC-32 (IEEE) of every byte before it
 //
 // Chunks: META (UTF-8 JSON: kind, options, shape), UFAC and IFAC (float32 LE,
-// row-major factors). Readers skip chunks they do not know, so later versions can add
-// chunks (id maps, item metadata) without breaking older files.
+// row-major factors), and optionally CATL (zlib-compressed UTF-8 JSON: the users' and
+// items' own ids, item labels and info) and UITM (the training users × items matrix:
+// nRows, nCols, nnz as u32 LE, then indptr and indices int32 LE, data float32 LE).
+// Readers skip chunks they do not know, so later versions can add chunks.
+
+import { crc32 } from "./io/crc32.js";
 
 const MAGIC = new TextEncoder().encode("EDGEREC\n");
 export const FORMAT_VERSION = 1;
@@ -21,6 +25,8 @@ export interface ModelFileContents {
   factors: number;
   userFactors: Float32Array;
   itemFactors: Float32Array;
+  /** Optional chunks by tag (CATL, UITM, ...), payloads as stored. */
+  extra?: Map<string, Uint8Array>;
 }
 
 export function writeModelFile(model: ModelFileContents): Uint8Array {
@@ -29,7 +35,9 @@ export function writeModelFile(model: ModelFileContents): Uint8Array {
     ["META", meta],
     ["UFAC", littleEndianBytes(model.userFactors)],
     ["IFAC", littleEndianBytes(model.itemFactors)],
+    ...(model.extra ?? new Map<string, Uint8Array>()),
   ];
+  for (const [tag] of chunks) if (!/^[A-Z0-9]{4}$/.test(tag)) throw new Error(`edgerec model file: chunk tag '${tag}' is not 4 ASCII capitals or digits`);
   let size = MAGIC.length + 8;
   for (const [, payload] of chunks) size += 8 + padded(payload.length);
   size += 4;
@@ -80,7 +88,21 @@ export function readModelFile(bytes: Uint8Array): ModelFileContents {
   for (const [name, v] of Object.entries({ nUsers, nItems, factors })) if (!Number.isInteger(v) || v < 0) fail(`META field ${name} is not a non-negative integer: ${v}`);
   const userFactors = float32Chunk(chunks, "UFAC", nUsers * factors, fail);
   const itemFactors = float32Chunk(chunks, "IFAC", nItems * factors, fail);
-  return { kind, options, nUsers, nItems, factors, userFactors, itemFactors };
+  for (const tag of ["META", "UFAC", "IFAC"]) chunks.delete(tag);
+  return { kind, options, nUsers, nItems, factors, userFactors, itemFactors, extra: chunks };
+}
+
+/** The payload as little-endian float32/int32 words, copied to an aligned buffer. */
+export function wordsOf(payload: Uint8Array, byteOffset: number, count: number): Uint8Array {
+  const out = new Uint8Array(count * 4);
+  out.set(payload.subarray(byteOffset, byteOffset + count * 4));
+  if (!littleEndian) flipWords(out);
+  return out;
+}
+
+/** Little-endian bytes of 32-bit words (a view when the platform is little-endian). */
+export function littleEndianWords(values: Int32Array | Float32Array): Uint8Array {
+  return littleEndianBytes(values);
 }
 
 function float32Chunk(chunks: Map<string, Uint8Array>, tag: string, length: number, fail: (why: string) => never): Float32Array {
@@ -95,7 +117,7 @@ function float32Chunk(chunks: Map<string, Uint8Array>, tag: string, length: numb
 
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-function littleEndianBytes(values: Float32Array): Uint8Array {
+function littleEndianBytes(values: Float32Array | Int32Array): Uint8Array {
   const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   if (littleEndian) return bytes;
   const copy = bytes.slice();
@@ -116,21 +138,4 @@ function padded(n: number): number {
 
 function hex(n: number): string {
   return "0x" + n.toString(16).padStart(8, "0");
-}
-
-let crcTable: Uint32Array | undefined;
-
-/** CRC-32 (IEEE 802.3, as zlib and PNG), table-driven. */
-export function crc32(bytes: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let crc = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
 }

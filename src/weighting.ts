@@ -4,13 +4,15 @@
 // items × users matrix, i.e. bm25Weight(userItems.transpose()).transpose().
 
 import { CsrMatrix } from "./csr.js";
+import { log } from "./math.js";
 
 /** idf_c = ln(N) − ln(1 + df_c) with N rows and df_c the rows holding column c (implicit's form). */
 function inverseDocumentFrequency(matrix: CsrMatrix): Float64Array {
   const df = new Float64Array(matrix.nCols);
   for (const c of matrix.indices) df[c]++;
-  const logN = Math.log(matrix.nRows);
-  return df.map((count) => logN - Math.log1p(count));
+  // Runtime-independent logs (the weights, and so the model, are the same bits
+  // everywhere), and ln(N) − ln(1 + df) as one log so a term in every row weighs exactly 0.
+  return df.map((count) => log(matrix.nRows / (1 + count)));
 }
 
 /**

@@ -1,20 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { AlternatingLeastSquares, CsrMatrix } from "../src/index.js";
-import { randomInteractions, referenceRowSolve } from "./reference.js";
+import { implicitCounts, randomInteractions, referenceRowSolve } from "./reference.js";
 
 const solvers = ["cg", "cholesky"] as const;
 
 // implicit's tests/als_test.py: a 7×6 count matrix that 6 factors with no regularization
 // reconstruct exactly (the preference, i.e. the binary pattern).
-const counts = [
-  [1, 1, 0, 1, 0, 0],
-  [0, 1, 1, 1, 0, 0],
-  [1, 0, 1, 0, 0, 0],
-  [1, 1, 0, 0, 0, 0],
-  [0, 0, 1, 1, 0, 1],
-  [0, 1, 0, 0, 0, 1],
-  [0, 0, 0, 0, 1, 1],
-];
+const counts = implicitCounts;
 
 // implicit's checkerboard: user u likes items of the same parity, with the diagonal withheld.
 function checkerboard(size: number): CsrMatrix {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AlternatingLeastSquares, CsrMatrix } from "../src/index.js";
-import { crc32 } from "../src/model-file.js";
+import { crc32 } from "../src/io/crc32.js";
 import { randomInteractions } from "./reference.js";
 
 async function trainedModel() {

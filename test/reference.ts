@@ -83,3 +83,14 @@ export function randomInteractions(nUsers: number, nItems: number, density: numb
   }
   return { rows, cols, values, shape: [nUsers, nItems] as [number, number] };
 }
+
+/** implicit's tests/als_test.py 7×6 count matrix. */
+export const implicitCounts = [
+  [1, 1, 0, 1, 0, 0],
+  [0, 1, 1, 1, 0, 0],
+  [1, 0, 1, 0, 0, 0],
+  [1, 1, 0, 0, 0, 0],
+  [0, 0, 1, 1, 0, 1],
+  [0, 1, 0, 0, 0, 1],
+  [0, 0, 0, 0, 1, 1],
+];

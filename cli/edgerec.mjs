@@ -1,0 +1,191 @@
+#!/usr/bin/env node
+// The edgerec command line: train on an interaction file, then ask for recommendations,
+// similar items and explanations in the data's own ids and names. Runs the same under
+// Node (`node cli/edgerec.mjs`), Bun (`bun cli/edgerec.mjs`) and Deno
+// (`deno run --allow-read --allow-write cli/edgerec.mjs`).
+
+import process from "node:process";
+import { readFileSync } from "node:fs";
+import { cac } from "cac";
+import { DataError } from "../dist/io/errors.js";
+import { loadDataset } from "../dist/dataset/dataset.js";
+import { FORMATS, parseColumns } from "../dist/dataset/formats.js";
+import { datasetStats, formatStats } from "../dist/dataset/stats.js";
+import { fitModel, loadModel, saveModel } from "./model-io.mjs";
+import { NamedQueries } from "../dist/named-queries.js";
+import { score, table } from "./format.mjs";
+import { runDemo } from "./demo.mjs";
+
+// A closed pipe (`edgerec … | head`) ends the output, not the program with an error.
+process.stdout.on("error", (error) => { if (error.code === "EPIPE") process.exit(0); else throw error; });
+
+const packageJson = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+const cli = cac("edgerec");
+const print = (text) => process.stdout.write(`${text}\n`);
+const printJson = (value) => print(JSON.stringify(value, null, 2));
+
+const loadingOptions = (command) => command
+  .option("--format <name>", `Input format (default: from the file name): ${FORMATS.map((f) => f.name).join(", ")}`)
+  .option("--columns <spec>", "Columns by header name or 0-based position, e.g. user=0,item=1,value=2,timestamp=3")
+  .option("--items <file>", "Item metadata file (titles, names); default: the format's file beside the data")
+  .option("--no-metadata", "Do not read an item metadata file")
+  .option("--separator <sep>", "Field separator (default: detected): tab, ',', '::', '|', or 'whitespace'")
+  .option("--encoding <enc>", "utf-8, latin1 or auto (default: auto)")
+  .option("--min-value <t>", "Keep interactions whose value is at least t (e.g. ratings >= 3)")
+  .option("--k-core <k>", "Keep users and items with at least k interactions, repeated until stable")
+  .option("--lowercase", "Merge item names that differ only in case")
+  .option("--confidence <scheme>", "raw, binary, log, bm25 or tfidf (default: bm25 for Last.fm formats, raw otherwise)");
+
+const datasetOptions = (file, o) => ({
+  format: o.format,
+  columns: o.columns ? parseColumns(String(o.columns)) : undefined,
+  items: o.metadata === false ? false : o.items,
+  separator: o.separator === "whitespace" ? " " : o.separator === "tab" ? "\t" : o.separator,
+  encoding: o.encoding,
+});
+
+const prepareOptions = (o, format) => ({
+  minValue: o.minValue !== undefined ? number(o.minValue, "--min-value") : undefined,
+  kCore: o.kCore !== undefined ? integer(o.kCore, "--k-core", 1) : undefined,
+  lowercase: Boolean(o.lowercase),
+  confidence: o.confidence ?? (format?.startsWith("lastfm") ? "bm25" : "raw"),
+});
+
+loadingOptions(cli.command("fit <file>", "Train an ALS model on an interaction file (plain, .gz or archive.zip:member)"))
+  .option("-o, --output <file>", "Model file to write", { default: "model.edgerec" })
+  .option("--factors <n>", "Latent factors", { default: 100 })
+  .option("--regularization <lambda>", "L2 regularization", { default: 0.01 })
+  .option("--alpha <a>", "Confidence scale: c = alpha * value", { default: 1 })
+  .option("--iterations <n>", "ALS sweeps", { default: 15 })
+  .option("--solver <name>", "cg or cholesky", { default: "cg" })
+  .option("--cg-steps <n>", "Conjugate-gradient steps per sweep", { default: 3 })
+  .option("--seed <n>", "Seed of the initial factors", { default: 0 })
+  .option("--unobserved-weight <w>", "Weight of unobserved cells (Rendle et al.'s alpha0)", { default: 1 })
+  .option("--regularization-exponent <nu>", "Frequency-scaled regularization exponent (0 = plain)", { default: 0 })
+  .option("--no-loss", "Skip the training loss in the progress display")
+  .option("--quiet", "No progress output")
+  .option("--json", "Print the summary as JSON")
+  .action(async (file, o) => {
+    const result = await fitModel(file, {
+      dataset: datasetOptions(file, o), prepare: (format) => prepareOptions(o, format),
+      model: {
+        factors: integer(o.factors, "--factors", 1), regularization: number(o.regularization, "--regularization"),
+        alpha: number(o.alpha, "--alpha"), iterations: integer(o.iterations, "--iterations", 0), solver: String(o.solver),
+        cgSteps: integer(o.cgSteps, "--cg-steps", 1), seed: integer(o.seed, "--seed", 0),
+        unobservedWeight: number(o.unobservedWeight, "--unobserved-weight"), regularizationExponent: number(o.regularizationExponent, "--regularization-exponent"),
+        calculateTrainingLoss: o.loss !== false,
+      },
+      quiet: Boolean(o.quiet) || Boolean(o.json),
+    });
+    const bytes = await saveModel(result.model, String(o.output));
+    const summary = {
+      output: String(o.output), bytes, users: result.model.nUsers, items: result.model.nItems, interactions: result.interactions,
+      seconds: Number(result.seconds.toFixed(2)), finalLoss: result.finalLoss, steps: result.reports,
+    };
+    if (o.json) return printJson(summary);
+    print(table(["step", "rows before", "rows after", "removed", "changed", "detail"],
+      result.reports.map((r) => [r.transform, r.rowsBefore, r.rowsAfter, r.removedRows, r.changedRows, r.detail])));
+    print(`\nTrained ALS (${result.model.factors} factors) on ${summary.users} users × ${summary.items} items, ${summary.interactions} interactions in ${summary.seconds}s${summary.finalLoss !== undefined ? `, final loss ${summary.finalLoss.toPrecision(5)}` : ""}.`);
+    print(`Wrote ${summary.output} (${(bytes / 1e6).toFixed(1)} MB).`);
+  });
+
+cli.command("recommend", "Recommend items for a user of the model, or for a new user from liked items")
+  .option("-m, --model <file>", "Model file", { default: "model.edgerec" })
+  .option("--user <id>", "A user id of the training data")
+  .option("--liked <names>", "Comma-separated names of liked items (a new user, folded in without retraining); repeatable")
+  .option("-n, --n <n>", "How many", { default: 10 })
+  .option("--no-filter", "Include items the user already has")
+  .option("--explain", "Show the liked items behind each recommendation")
+  .option("--json", "Print JSON")
+  .action(async (o) => {
+    const queries = new NamedQueries(await loadModel(String(o.model)));
+    const n = integer(o.n, "-n", 1);
+    let result;
+    if (o.user !== undefined && o.liked !== undefined) throw new Error("recommend: give either --user or --liked, not both");
+    if (o.user !== undefined) result = queries.recommendForUser(String(o.user), { n, filter: o.filter !== false, explain: Boolean(o.explain) });
+    else if (o.liked !== undefined) result = queries.recommendForLiked([o.liked].flat().map(String), { n, filter: o.filter !== false, explain: Boolean(o.explain) });
+    else throw new Error("recommend: give --user ID or --liked \"name1,name2,…\"");
+    if (o.json) return printJson(result);
+    for (const note of result.notes) print(note);
+    print(table(["rank", "item", "score", ...(result.hasInfo ? ["info"] : []), ...(o.explain ? ["because you liked"] : [])],
+      result.items.map((r, j) => [j + 1, r.label, score(r.score, 4), ...(result.hasInfo ? [r.info] : []), ...(o.explain ? [r.because.map((b) => b.label).join("; ")] : [])])));
+  });
+
+cli.command("similar", "Items most similar to an item (cosine of factors)")
+  .option("-m, --model <file>", "Model file", { default: "model.edgerec" })
+  .option("--item <name>", "The item, by name or id")
+  .option("-n, --n <n>", "How many", { default: 10 })
+  .option("--json", "Print JSON")
+  .action(async (o) => {
+    if (o.item === undefined) throw new Error("similar: give --item NAME");
+    const queries = new NamedQueries(await loadModel(String(o.model)));
+    const result = queries.similar(String(o.item), { n: integer(o.n, "-n", 1) });
+    if (o.json) return printJson(result);
+    for (const note of result.notes) print(note);
+    print(table(["rank", "item", "similarity", ...(result.hasInfo ? ["info"] : [])],
+      result.items.map((r, j) => [j + 1, r.label, score(r.score, 4), ...(result.hasInfo ? [r.info] : [])])));
+  });
+
+cli.command("explain", "Why an item is recommended to a user: each liked item's share of the score")
+  .option("-m, --model <file>", "Model file", { default: "model.edgerec" })
+  .option("--user <id>", "A user id of the training data")
+  .option("--item <name>", "The item, by name or id")
+  .option("-n, --n <n>", "How many contributions", { default: 10 })
+  .option("--json", "Print JSON")
+  .action(async (o) => {
+    if (o.user === undefined || o.item === undefined) throw new Error("explain: give --user ID and --item NAME");
+    const queries = new NamedQueries(await loadModel(String(o.model)));
+    const result = queries.explain(String(o.user), String(o.item), { n: integer(o.n, "-n", 1) });
+    if (o.json) return printJson(result);
+    for (const note of result.notes) print(note);
+    print(`Score of ${result.item} for user ${result.user}: ${result.score.toFixed(4)} = the sum of ${result.likedCount} liked items' contributions; the largest:`);
+    print(table(["liked item", "contribution"], result.contributions.map((c) => [c.label, score(c.score, 4)])));
+  });
+
+loadingOptions(cli.command("stats <file>", "Describe an interaction file: sizes, density, popular items, per-user distributions"))
+  .option("--top <n>", "How many popular items", { default: 10 })
+  .option("--json", "Print JSON")
+  .action(async (file, o) => {
+    const dataset = await loadDataset(String(file), datasetOptions(file, o));
+    const stats = datasetStats(dataset, { top: integer(o.top, "--top", 1) });
+    if (o.json) return printJson(stats);
+    print(formatStats(stats));
+  });
+
+cli.command("demo", "Train on the built-in MovieLens data and show similar movies, recommendations and explanations")
+  .option("--json", "Print JSON")
+  .option("--quiet", "No progress output")
+  .action(async (o) => {
+    const result = await runDemo({ quiet: Boolean(o.quiet) || Boolean(o.json), print: o.json ? () => {} : print });
+    if (o.json) printJson(result);
+  });
+
+cli.help();
+cli.version(packageJson.version);
+
+function number(value, flag) {
+  const parsed = Number(value);
+  if (value === true || value === "" || !Number.isFinite(parsed)) throw new Error(`${flag}: '${value}' is not a number`);
+  return parsed;
+}
+
+function integer(value, flag, min) {
+  const parsed = number(value, flag);
+  if (!Number.isInteger(parsed) || parsed < min) throw new Error(`${flag}: '${value}' is not an integer ≥ ${min}`);
+  return parsed;
+}
+
+try {
+  cli.parse(process.argv, { run: false });
+  if (!cli.matchedCommand && !cli.options.help && !cli.options.version) {
+    if (cli.args.length) throw new Error(`unknown command '${cli.args[0]}': see edgerec --help`);
+    cli.outputHelp();
+  } else {
+    await cli.runMatchedCommand();
+  }
+} catch (error) {
+  const message = error instanceof DataError || error instanceof Error ? error.message : String(error);
+  process.stderr.write(`edgerec: ${message}\n`);
+  if (process.env.EDGEREC_DEBUG) process.stderr.write(`${error?.stack}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,66 @@
+// Training from a file and reading/writing model files for the CLI.
+
+import process from "node:process";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { AlternatingLeastSquares } from "../dist/index.js";
+import { catalogOf, loadDataset, prepareDataset, toUserItems } from "../dist/dataset/dataset.js";
+import { duration, progress } from "./format.mjs";
+
+/**
+ * Reads, prepares and trains: returns the model (with its catalog and training matrix
+ * attached, so the model file answers queries on its own) and what each step did.
+ */
+export async function fitModel(file, { dataset: datasetOptions, prepare, model: modelOptions, quiet }) {
+  const display = progress(process.stderr, { quiet });
+  const started = performance.now();
+  const loaded = await loadDataset(file, {
+    ...datasetOptions,
+    onProgress: (bytes, total, rows) => display.update(`reading ${file}: ${rows.toLocaleString("en-US")} rows${total ? `, ${Math.round((100 * bytes) / total)}%` : ""}`, total ? bytes / total : 0),
+  });
+  display.done();
+  const data = prepareDataset(loaded, prepare(loaded.format));
+  if (data.user.length === 0) throw new Error(`${file}: no interactions are left after the filters (see the steps above)`);
+  const userItems = toUserItems(data);
+  const model = new AlternatingLeastSquares(modelOptions);
+  let finalLoss;
+  await model.fit(userItems, {
+    onIteration: ({ iteration, iterations, elapsed, loss }) => {
+      finalLoss = loss;
+      const eta = (elapsed / iteration) * (iterations - iteration);
+      display.update(`ALS iteration ${iteration}/${iterations}  elapsed ${duration(elapsed)}  ETA ${duration(eta)}${loss !== undefined ? `  loss ${loss.toPrecision(5)}` : ""}`, iteration / iterations);
+    },
+  });
+  display.done();
+  model.catalog = catalogOf(data);
+  model.userItems = userItems;
+  return { model, reports: data.reports, interactions: userItems.nnz, finalLoss, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Writes the model next to its final name and renames it: a failed write leaves no half file. */
+export async function saveModel(model, path) {
+  const bytes = model.save();
+  const temporary = `${path}.partial-${process.pid}`;
+  try {
+    await writeFile(temporary, bytes);
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new Error(`cannot write the model to ${path}: ${error.message}`);
+  }
+  return bytes.length;
+}
+
+export async function loadModel(path) {
+  let bytes;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    if (error.code === "ENOENT") throw new Error(`no model file ${path}: train one with \`edgerec fit <file> -o ${path}\`, or pass -m FILE`);
+    throw new Error(`cannot read ${path}: ${error.message}`);
+  }
+  try {
+    return AlternatingLeastSquares.load(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  } catch (error) {
+    throw new Error(`${path}: ${error.message}`);
+  }
+}

@@ -1,0 +1,176 @@
+// Queries in the data's own words: users by their ids, items by their names, results
+// with labels. What the CLI and the web demo ask a trained model; never internal indices.
+
+import type { AlternatingLeastSquares } from "./als.js";
+import type { Catalog } from "./catalog.js";
+import { NameIndex, type NameMatch } from "./names.js";
+
+/** One item in an answer, as a person reads it. */
+export interface NamedItem {
+  key: string;
+  label: string;
+  info?: string;
+  score: number;
+  /** For recommendations with explain: the liked items contributing most. */
+  because?: { key: string; label: string; score: number }[];
+}
+
+export interface NamedAnswer {
+  items: NamedItem[];
+  /** Lines worth telling the user: which of several equal names was taken, and so on. */
+  notes: string[];
+  hasInfo: boolean;
+}
+
+/** An item or user name that matched nothing: carries the closest names. */
+export class UnknownNameError extends Error {
+  constructor(readonly kind: "item" | "user", readonly query: string, readonly suggestions: string[]) {
+    super(`no ${kind} '${query}' in the model${suggestions.length ? `; did you mean: ${suggestions.map((s) => `'${s}'`).join(", ")}?` : ""}`);
+  }
+}
+
+/** Name-aware queries over a model that carries a catalog (as models trained by `edgerec fit` do). */
+export class NamedQueries {
+  readonly model: AlternatingLeastSquares;
+  readonly catalog: Catalog;
+  private userIndex?: Map<string, number>;
+  private itemNames?: NameIndex;
+  private itemKeyIndex?: Map<string, number>;
+
+  constructor(model: AlternatingLeastSquares) {
+    if (!model.catalog) throw new Error("this model has no catalog of ids and names: train it with `edgerec fit`, or set model.catalog before saving");
+    this.model = model;
+    this.catalog = model.catalog;
+  }
+
+  label(item: number): string {
+    return this.catalog.itemLabels?.[item] ?? this.catalog.itemKeys[item];
+  }
+
+  /** The user index of a user id of the data; a miss suggests close ids. */
+  findUser(userKey: string): number {
+    this.userIndex ??= new Map(this.catalog.userKeys.map((key, i) => [key, i]));
+    const found = this.userIndex.get(userKey.trim());
+    if (found !== undefined) return found;
+    const match = new NameIndex(this.catalog.userKeys).lookup(userKey);
+    throw new UnknownNameError("user", userKey, match.found ? [match.label] : match.suggestions.map((s) => s.label));
+  }
+
+  /** The item a person means by `name` (a label, forgivingly, or an exact id); a miss suggests close names. */
+  findItem(name: string, notes: string[] = []): number {
+    const match = this.lookupItem(name);
+    if (!match.found) throw new UnknownNameError("item", name, match.suggestions.map((s) => s.label));
+    if (match.alternatives.length) {
+      notes.push(`'${name}' matches ${match.alternatives.length + 1} items; took the most popular, ${match.label} (others: ${match.alternatives.slice(0, 3).map((a) => this.label(a)).join("; ")})`);
+    }
+    return match.id;
+  }
+
+  /**
+   * Items from a list of names. Names may hold commas ("American President, The"), so
+   * comma-separated pieces that match nothing alone are joined with the next ones.
+   */
+  findItems(lists: string[], notes: string[] = []): number[] {
+    const ids: number[] = [];
+    for (const list of lists) {
+      const pieces = list.split(",").map((p) => p.trim());
+      for (let i = 0; i < pieces.length; i++) {
+        if (!pieces[i]) continue;
+        let taken = 0;
+        for (let j = Math.min(pieces.length - 1, i + 3); j > i && !taken; j--) {
+          const joined = pieces.slice(i, j + 1).join(", ");
+          if (this.lookupItem(joined).found) { ids.push(this.findItem(joined, notes)); taken = j - i; }
+        }
+        if (!taken) ids.push(this.findItem(pieces[i], notes));
+        i += taken;
+      }
+    }
+    if (!ids.length) throw new Error("no liked items given");
+    return [...new Set(ids)];
+  }
+
+  /** Recommendations for a user of the training data, skipping what they already have. */
+  recommendForUser(userKey: string, { n = 10, filter = true, explain = false } = {}): NamedAnswer & { user: string } {
+    const user = this.findUser(userKey);
+    const userItems = this.model.userItems;
+    if (filter && !userItems) throw new Error("this model file does not hold the training interactions, so it cannot skip what the user has: use --no-filter");
+    const { ids, scores } = this.model.recommend(user, userItems, { n, filterAlreadyLikedItems: filter });
+    const liked = userItems ? { items: Array.from(userItems.row(user).indices), values: Array.from(userItems.row(user).data) } : undefined;
+    return { user: userKey, notes: [], hasInfo: Boolean(this.catalog.itemInfo), items: this.named(ids, scores, explain && liked ? liked : undefined) };
+  }
+
+  /**
+   * Recommendations for someone new from the names of items they like, folded in
+   * without retraining (recalculateUser). Each liked item counts as the training data's
+   * median value. Unknown names are errors, never skipped.
+   */
+  recommendForLiked(names: string[], { n = 10, filter = true, explain = false } = {}): NamedAnswer & { liked: string[] } {
+    const notes: string[] = [];
+    const items = this.findItems(names, notes);
+    const value = this.typicalValue();
+    const liked = { items, values: items.map(() => value) };
+    const factors = this.model.recalculateUser(liked);
+    const { ids, scores } = this.model.recommend(factors, items, { n, filterAlreadyLikedItems: filter });
+    return { liked: items.map((i) => this.label(i)), notes, hasInfo: Boolean(this.catalog.itemInfo), items: this.named(ids, scores, explain ? liked : undefined) };
+  }
+
+  /** Items most like `name` (cosine), the item itself left out. */
+  similar(name: string, { n = 10 } = {}): NamedAnswer & { item: string } {
+    const notes: string[] = [];
+    const item = this.findItem(name, notes);
+    const { ids, scores } = this.model.similarItems(item, { n: n + 1 });
+    const keep = Array.from(ids.keys()).filter((j) => ids[j] !== item).slice(0, n);
+    return { item: this.label(item), notes, hasInfo: Boolean(this.catalog.itemInfo), items: this.named(Int32Array.from(keep, (j) => ids[j]), Float32Array.from(keep, (j) => scores[j])) };
+  }
+
+  /** Why `itemName` would be recommended to the user: each liked item's share of the score. */
+  explain(userKey: string, itemName: string, { n = 10 } = {}) {
+    const notes: string[] = [];
+    const user = this.findUser(userKey);
+    const item = this.findItem(itemName, notes);
+    const userItems = this.model.userItems;
+    if (!userItems) throw new Error("this model file does not hold the training interactions, which explain needs");
+    const explanation = this.model.explain(user, userItems, item, { n });
+    return {
+      user: userKey, item: this.label(item), score: explanation.score, likedCount: explanation.contributions.ids.length, notes,
+      contributions: Array.from(explanation.topContributions.ids, (id, j) => ({ key: this.catalog.itemKeys[id], label: this.label(id), score: explanation.topContributions.scores[j] })),
+    };
+  }
+
+  private lookupItem(name: string): NameMatch {
+    this.itemKeyIndex ??= new Map(this.catalog.itemKeys.map((key, i) => [key, i]));
+    this.itemNames ??= new NameIndex(this.catalog.itemLabels ?? this.catalog.itemKeys, this.popularity());
+    const match = this.itemNames.lookup(name);
+    if (match.found) return match;
+    const byKey = this.itemKeyIndex.get(name.trim());
+    return byKey !== undefined ? { found: true, id: byKey, label: this.label(byKey), alternatives: [] } : match;
+  }
+
+  // Users per item, from the training matrix when the model has it.
+  private popularity(): Int32Array | undefined {
+    const userItems = this.model.userItems;
+    if (!userItems) return undefined;
+    const counts = new Int32Array(userItems.nCols);
+    for (const i of userItems.indices) counts[i]++;
+    return counts;
+  }
+
+  private typicalValue(): number {
+    const data = this.model.userItems?.data;
+    if (!data || data.length === 0) return 1;
+    const sorted = Float32Array.from(data).sort();
+    return sorted[Math.floor(sorted.length / 2)] || 1;
+  }
+
+  private named(ids: Int32Array, scores: Float32Array, liked?: { items: number[]; values: number[] }): NamedItem[] {
+    return Array.from(ids, (id, j) => {
+      const entry: NamedItem = { key: this.catalog.itemKeys[id], label: this.label(id), score: scores[j] };
+      if (this.catalog.itemInfo) entry.info = this.catalog.itemInfo[id];
+      if (liked) {
+        const { topContributions } = this.model.explain(0, liked, id, { n: 3 });
+        entry.because = Array.from(topContributions.ids, (c, k) => ({ key: this.catalog.itemKeys[c], label: this.label(c), score: topContributions.scores[k] }));
+      }
+      return entry;
+    });
+  }
+}
