@@ -1,7 +1,8 @@
-// `npm run bench`: ALS seconds per iteration at 64 and 128 factors on one thread and
-// peak memory, on the synthetic Last.fm-360K-shaped data (bench/synthetic.mjs), each
+// `npm run bench`: parse throughput on a generated 17.5M-line Last.fm-360K-shaped TSV
+// (bench/parse.mjs), then ALS seconds per iteration at 64 and 128 factors on one thread
+// and peak memory on the synthetic Last.fm-360K-shaped data (bench/synthetic.mjs), each
 // printed beside implicit's figure from ../shared/bench/implicit-reference.md as a ratio.
-//   npm run bench -- [--iterations 3] [--scale 1] [--factors 64,128]
+//   npm run bench -- [--iterations 3] [--scale 1] [--factors 64,128] [--parse-lines N | --skip-parse]
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -13,8 +14,15 @@ const { values: args } = parseArgs({
     iterations: { type: "string", default: "3" },
     scale: { type: "string", default: "1" },
     factors: { type: "string", default: "64,128" },
+    "parse-lines": { type: "string", default: "17535655" },
+    "skip-parse": { type: "boolean", default: false },
   },
 });
+
+if (!args["skip-parse"]) {
+  execFileSync(process.execPath, [new URL("./parse.mjs", import.meta.url).pathname, "--lines", args["parse-lines"]], { stdio: "inherit" });
+  console.log("");
+}
 
 const referencePath = new URL("../../shared/bench/implicit-reference.md", import.meta.url);
 const reference = existsSync(referencePath) ? readFileSync(referencePath, "utf8") : "";
@@ -28,7 +36,8 @@ function implicitFigure(what, factors) {
   return undefined;
 }
 
-const ratio = (ours, theirs) => (theirs ? `${(ours / theirs).toFixed(2)}×` : "n/a");
+// implicit's figures are for the full-size data only.
+const ratio = (ours, theirs) => (theirs && Number(args.scale) === 1 ? `${(ours / theirs).toFixed(2)}×` : "n/a");
 const mb = (bytes) => `${Math.round(bytes / 1e6)} MB`;
 
 console.log(`edgerec ALS bench: node ${process.version}, ${availableParallelism()} cores, 1 thread, scale ${args.scale}, ${args.iterations} iterations per run`);

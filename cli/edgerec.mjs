@@ -40,7 +40,7 @@ const datasetOptions = (file, o) => ({
   format: o.format,
   columns: o.columns ? parseColumns(String(o.columns)) : undefined,
   items: o.metadata === false ? false : o.items,
-  separator: o.separator === "whitespace" ? " " : o.separator === "tab" ? "\t" : o.separator,
+  separator: o.separator, // names like "tab" and "whitespace" are understood by the reader
   encoding: o.encoding,
 });
 

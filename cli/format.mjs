@@ -26,10 +26,18 @@ export function duration(seconds) {
 export function progress(stream, { quiet = false } = {}) {
   const interactive = Boolean(stream.isTTY);
   let lastLength = 0;
+  let lastLine = 0;
   return {
-    update(text, fraction) {
+    /** `milestone` lines (an ALS iteration) always print; others at most every 2 s off a terminal. */
+    update(text, fraction, milestone = false) {
       if (quiet) return;
-      if (!interactive) { stream.write(`${text}\n`); return; }
+      if (!interactive) {
+        const now = performance.now();
+        if (!milestone && now - lastLine < 2000) return;
+        lastLine = now;
+        stream.write(`${text}\n`);
+        return;
+      }
       const width = 24;
       const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
       const line = `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${text}`;

@@ -27,7 +27,7 @@ export async function fitModel(file, { dataset: datasetOptions, prepare, model: 
     onIteration: ({ iteration, iterations, elapsed, loss }) => {
       finalLoss = loss;
       const eta = (elapsed / iteration) * (iterations - iteration);
-      display.update(`ALS iteration ${iteration}/${iterations}  elapsed ${duration(elapsed)}  ETA ${duration(eta)}${loss !== undefined ? `  loss ${loss.toPrecision(5)}` : ""}`, iteration / iterations);
+      display.update(`ALS iteration ${iteration}/${iterations}  elapsed ${duration(elapsed)}  ETA ${duration(eta)}${loss !== undefined ? `  loss ${loss.toPrecision(5)}` : ""}`, iteration / iterations, true);
     },
   });
   display.done();
