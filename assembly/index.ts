@@ -6,7 +6,9 @@ export { gram, solveRowsCg, solveRowsCholesky, buildRowSystem, choleskyFactor, c
 export { inverseNorms, topKRows } from "./topk";
 export { symmetricMatVec } from "./vector";
 export { fillUniform, fillNormal } from "./random";
+export { bprRowIds, bprInitialize, bprSamples, bprDrawSamples } from "./bpr";
 export { log, log1p, pow } from "./math";
+export { mfPack, mfShuffle, mfSgd, mfEvaluate, mfPredict, knnAllPairs, knnRecommend } from "./mf";
 
 /** First byte the host may use: everything below belongs to the module's static data. */
 export function heapBase(): usize {

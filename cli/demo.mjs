@@ -16,7 +16,7 @@ export async function runDemo({ quiet, print }) {
   const { model, interactions, seconds } = await fitModel(ratingsFile, {
     dataset: { format: "movielens" },
     prepare: () => ({ confidence: "raw", kCore: 5 }),
-    model: { factors: 64, regularization: 0.05, iterations: 15, seed: 1, calculateTrainingLoss: true },
+    modelName: "als", model: { factors: 64, regularization: 0.05, iterations: 15, seed: 1, loss: true },
     quiet,
   });
   print(`Kept movies and users with at least 5 ratings (a 5-core): ${model.nUsers} users × ${model.nItems} movies, ${interactions} ratings.`);

@@ -12,6 +12,8 @@ import { loadDataset } from "../dist/dataset/dataset.js";
 import { FORMATS, parseColumns } from "../dist/dataset/formats.js";
 import { datasetStats, formatStats } from "../dist/dataset/stats.js";
 import { fitModel, loadModel, saveModel } from "./model-io.mjs";
+import { MODEL_NAMES } from "./models.mjs";
+import { parseMetrics, runEvaluate, showCurve } from "./evaluate.mjs";
 import { NamedQueries } from "../dist/named-queries.js";
 import { score, table } from "./format.mjs";
 import { runDemo } from "./demo.mjs";
@@ -51,42 +53,94 @@ const prepareOptions = (o, format) => ({
   confidence: o.confidence ?? (format?.startsWith("lastfm") ? "bm25" : "raw"),
 });
 
-loadingOptions(cli.command("fit <file>", "Train an ALS model on an interaction file (plain, .gz or archive.zip:member)"))
+const modelFlags = (command) => command
+  .option("--model <name>", `Model: ${MODEL_NAMES.join(", ")}`, { default: "als" })
+  .option("--factors <n>", "Latent factors (als 100, bpr 100, mf 32)")
+  .option("--regularization <lambda>", "L2 regularization (als 0.01, bpr 0.01, mf 0.1)")
+  .option("--iterations <n>", "Sweeps or epochs (als 15, bpr 100, mf 40)")
+  .option("--seed <n>", "Seed of the initial factors and sampling", { default: 0 })
+  .option("--alpha <a>", "ALS: confidence scale, c = alpha * value (default 1)")
+  .option("--solver <name>", "ALS: cg or cholesky (default cg)")
+  .option("--cg-steps <n>", "ALS: conjugate-gradient steps per sweep (default 3)")
+  .option("--unobserved-weight <w>", "ALS: weight of unobserved cells, Rendle et al.'s alpha0 (default 1)")
+  .option("--regularization-exponent <nu>", "ALS: frequency-scaled regularization exponent (default 0)")
+  .option("--learning-rate <lr>", "BPR and MF: SGD learning rate (bpr 0.01, mf 0.01)")
+  .option("--sampling <how>", "BPR: negatives drawn uniform or by popularity (default uniform)")
+  .option("--optimizer <name>", "BPR: sgd or adagrad (default sgd)")
+  .option("--neighbours <k>", "cosine, bm25, tfidf: neighbours kept per item (default 20)")
+  .option("--no-loss", "ALS: skip the training loss in the progress display");
+
+const optional = (value, parse) => (value === undefined ? undefined : parse(value));
+const modelOptions = (o) => ({
+  factors: optional(o.factors, (v) => integer(v, "--factors", 1)),
+  regularization: optional(o.regularization, (v) => number(v, "--regularization")),
+  iterations: optional(o.iterations, (v) => integer(v, "--iterations", 0)),
+  seed: integer(o.seed, "--seed", 0),
+  alpha: optional(o.alpha, (v) => number(v, "--alpha")),
+  solver: optional(o.solver, String),
+  cgSteps: optional(o.cgSteps, (v) => integer(v, "--cg-steps", 1)),
+  unobservedWeight: optional(o.unobservedWeight, (v) => number(v, "--unobserved-weight")),
+  regularizationExponent: optional(o.regularizationExponent, (v) => number(v, "--regularization-exponent")),
+  learningRate: optional(o.learningRate, (v) => number(v, "--learning-rate")),
+  sampling: optional(o.sampling, String),
+  optimizer: optional(o.optimizer, String),
+  neighbours: optional(o.neighbours, (v) => integer(v, "--neighbours", 1)),
+  loss: o.loss !== false,
+});
+
+modelFlags(loadingOptions(cli.command("fit <file>", "Train a model on an interaction file (plain, .gz or archive.zip:member)")))
   .option("-o, --output <file>", "Model file to write", { default: "model.edgerec" })
-  .option("--factors <n>", "Latent factors", { default: 100 })
-  .option("--regularization <lambda>", "L2 regularization", { default: 0.01 })
-  .option("--alpha <a>", "Confidence scale: c = alpha * value", { default: 1 })
-  .option("--iterations <n>", "ALS sweeps", { default: 15 })
-  .option("--solver <name>", "cg or cholesky", { default: "cg" })
-  .option("--cg-steps <n>", "Conjugate-gradient steps per sweep", { default: 3 })
-  .option("--seed <n>", "Seed of the initial factors", { default: 0 })
-  .option("--unobserved-weight <w>", "Weight of unobserved cells (Rendle et al.'s alpha0)", { default: 1 })
-  .option("--regularization-exponent <nu>", "Frequency-scaled regularization exponent (0 = plain)", { default: 0 })
-  .option("--no-loss", "Skip the training loss in the progress display")
   .option("--quiet", "No progress output")
   .option("--json", "Print the summary as JSON")
   .action(async (file, o) => {
+    const modelName = String(o.model);
+    if (modelName === "popular") throw new Error("fit --model popular: a popularity ranking has nothing to save; use it in `edgerec evaluate --model popular`");
     const result = await fitModel(file, {
       dataset: datasetOptions(file, o), prepare: (format) => prepareOptions(o, format),
-      model: {
-        factors: integer(o.factors, "--factors", 1), regularization: number(o.regularization, "--regularization"),
-        alpha: number(o.alpha, "--alpha"), iterations: integer(o.iterations, "--iterations", 0), solver: String(o.solver),
-        cgSteps: integer(o.cgSteps, "--cg-steps", 1), seed: integer(o.seed, "--seed", 0),
-        unobservedWeight: number(o.unobservedWeight, "--unobserved-weight"), regularizationExponent: number(o.regularizationExponent, "--regularization-exponent"),
-        calculateTrainingLoss: o.loss !== false,
-      },
-      quiet: Boolean(o.quiet) || Boolean(o.json),
+      modelName, model: modelOptions(o), quiet: Boolean(o.quiet) || Boolean(o.json),
     });
     const bytes = await saveModel(result.model, String(o.output));
     const summary = {
-      output: String(o.output), bytes, users: result.model.nUsers, items: result.model.nItems, interactions: result.interactions,
-      seconds: Number(result.seconds.toFixed(2)), finalLoss: result.finalLoss, steps: result.reports,
+      output: String(o.output), model: modelName, bytes, users: result.model.nUsers, items: result.model.nItems, interactions: result.interactions,
+      seconds: Number(result.seconds.toFixed(2)), finalLoss: result.finalLoss, curve: result.curve, steps: result.reports,
     };
     if (o.json) return printJson(summary);
     print(table(["step", "rows before", "rows after", "removed", "changed", "detail"],
       result.reports.map((r) => [r.transform, r.rowsBefore, r.rowsAfter, r.removedRows, r.changedRows, r.detail])));
-    print(`\nTrained ALS (${result.model.factors} factors) on ${summary.users} users × ${summary.items} items, ${summary.interactions} interactions in ${summary.seconds}s${summary.finalLoss !== undefined ? `, final loss ${summary.finalLoss.toPrecision(5)}` : ""}.`);
+    print(`\nTrained ${modelName} on ${summary.users} users × ${summary.items} items, ${summary.interactions} interactions in ${summary.seconds}s${summary.finalLoss !== undefined ? `, final loss ${summary.finalLoss.toPrecision(5)}` : ""}.`);
     print(`Wrote ${summary.output} (${(bytes / 1e6).toFixed(1)} MB).`);
+  });
+
+modelFlags(loadingOptions(cli.command("evaluate <file>", "Hold out part of the data, train on the rest, and score the model on what was held out")))
+  .option("--split <name>", "leave-latest (each user's latest by timestamp), last-fraction, leave-k-out (random), random", { default: "leave-latest" })
+  .option("--hold-out <k>", "Interactions held out per user (leave-latest, leave-k-out)", { default: 1 })
+  .option("--test-fraction <f>", "Share held out (random: of all interactions; last-fraction: of each user's latest)", { default: 0.1 })
+  .option("--protocol <name>", "sampled (held-out item among --candidates unseen items) or full (rank every item)", { default: "sampled" })
+  .option("--candidates <n>", "Sampled: unseen items drawn per user", { default: 100 })
+  .option("--candidate-sampling <how>", "Sampled: uniform or popularity", { default: "uniform" })
+  .option("--candidates-file <file>", "Sampled: read candidates from an NCF benchmark file ((user,item) then negatives, tab-separated)")
+  .option("--metrics <list>", "Comma-separated: hr, ndcg, precision, implicit-precision, recall, map, auc", { default: "hr,ndcg" })
+  .option("-k, --k <k>", "Cut-off of the metrics", { default: 10 })
+  .option("--curve", "Draw the training curve in the terminal")
+  .option("--svg <file>", "Write the training curve as SVG")
+  .option("--quiet", "No progress output")
+  .option("--json", "Print JSON")
+  .action(async (file, o) => {
+    const seed = integer(o.seed, "--seed", 0);
+    const result = await runEvaluate(String(file), {
+      dataset: datasetOptions(file, o), prepare: (format) => prepareOptions(o, format),
+      modelName: String(o.model), model: modelOptions(o),
+      split: { split: String(o.split), holdOut: integer(o.holdOut, "--hold-out", 1), testFraction: number(o.testFraction, "--test-fraction"), seed },
+      protocol: String(o.protocol), metrics: parseMetrics(o.metrics), k: integer(o.k, "-k", 1),
+      candidates: integer(o.candidates, "--candidates", 1), sampling: String(o.candidateSampling), candidatesFile: o.candidatesFile, seed,
+      quiet: Boolean(o.quiet) || Boolean(o.json),
+    });
+    if (o.svg) await showCurve(result, { print: o.json ? () => {} : print, svg: String(o.svg) });
+    if (o.json) return printJson(result);
+    print(`${result.model}: ${result.split.detail ?? ""}`.trim());
+    print(result.detail);
+    print(table(["metric", "value"], Object.entries(result.metrics).map(([name, value]) => [`${name}@${result.k}`, value.toFixed(4)])));
+    if (o.curve) await showCurve(result, { print });
   });
 
 cli.command("recommend", "Recommend items for a user of the model, or for a new user from liked items")

@@ -2,17 +2,33 @@
 
 import process from "node:process";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
-import { AlternatingLeastSquares } from "../dist/index.js";
 import { catalogOf, loadDataset, prepareDataset, toUserItems } from "../dist/dataset/dataset.js";
+import { createModel, fitWithCurve, loadAnyModel } from "./models.mjs";
 import { duration, progress } from "./format.mjs";
 
 /**
  * Reads, prepares and trains: returns the model (with its catalog and training matrix
- * attached, so the model file answers queries on its own) and what each step did.
+ * attached, so the model file answers queries on its own), what each step did, and the
+ * training curve.
  */
-export async function fitModel(file, { dataset: datasetOptions, prepare, model: modelOptions, quiet }) {
+export async function fitModel(file, { dataset: datasetOptions, prepare, modelName = "als", model: modelOptions, quiet }) {
   const display = progress(process.stderr, { quiet });
   const started = performance.now();
+  const data = await loadPrepared(file, datasetOptions, prepare, display);
+  const userItems = toUserItems(data);
+  const model = createModel(modelName, modelOptions);
+  const { curve, series } = await fitWithCurve(modelName, model, userItems, {
+    onStep: (text, fraction, elapsed) => display.update(`${text}  elapsed ${duration(elapsed)}  ETA ${duration((elapsed / fraction) * (1 - fraction))}`, fraction, true),
+  });
+  display.done();
+  model.catalog = catalogOf(data);
+  model.userItems = userItems;
+  const last = curve[curve.length - 1];
+  return { model, data, reports: data.reports, interactions: userItems.nnz, finalLoss: last?.loss, curve, series, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Reads an interaction file with progress, then applies the transforms. */
+export async function loadPrepared(file, datasetOptions, prepare, display) {
   const loaded = await loadDataset(file, {
     ...datasetOptions,
     onProgress: (bytes, total, rows) => display.update(`reading ${file}: ${rows.toLocaleString("en-US")} rows${total ? `, ${Math.round((100 * bytes) / total)}%` : ""}`, total ? bytes / total : 0),
@@ -20,20 +36,7 @@ export async function fitModel(file, { dataset: datasetOptions, prepare, model: 
   display.done();
   const data = prepareDataset(loaded, prepare(loaded.format));
   if (data.user.length === 0) throw new Error(`${file}: no interactions are left after the filters (see the steps above)`);
-  const userItems = toUserItems(data);
-  const model = new AlternatingLeastSquares(modelOptions);
-  let finalLoss;
-  await model.fit(userItems, {
-    onIteration: ({ iteration, iterations, elapsed, loss }) => {
-      finalLoss = loss;
-      const eta = (elapsed / iteration) * (iterations - iteration);
-      display.update(`ALS iteration ${iteration}/${iterations}  elapsed ${duration(elapsed)}  ETA ${duration(eta)}${loss !== undefined ? `  loss ${loss.toPrecision(5)}` : ""}`, iteration / iterations, true);
-    },
-  });
-  display.done();
-  model.catalog = catalogOf(data);
-  model.userItems = userItems;
-  return { model, reports: data.reports, interactions: userItems.nnz, finalLoss, seconds: (performance.now() - started) / 1000 };
+  return data;
 }
 
 /** Writes the model next to its final name and renames it: a failed write leaves no half file. */
@@ -59,7 +62,7 @@ export async function loadModel(path) {
     throw new Error(`cannot read ${path}: ${error.message}`);
   }
   try {
-    return AlternatingLeastSquares.load(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return loadAnyModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (error) {
     throw new Error(`${path}: ${error.message}`);
   }

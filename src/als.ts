@@ -6,7 +6,7 @@
 import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import { FactorModel } from "./factorization.js";
-import { decodeCatalog, decodeInteractions, encodeCatalog, encodeInteractions } from "./catalog.js";
+import { extraChunks, restoreExtraChunks } from "./catalog.js";
 import { pow } from "./math.js";
 import { readModelFile, writeModelFile } from "./model-file.js";
 
@@ -220,11 +220,8 @@ export class AlternatingLeastSquares extends FactorModel {
    */
   save(): Uint8Array {
     this.checkFitted();
-    const extra = new Map<string, Uint8Array>();
-    if (this.catalog) extra.set("CATL", encodeCatalog(this.catalog));
-    if (this.userItems) extra.set("UITM", encodeInteractions(this.userItems));
     return writeModelFile({
-      extra,
+      extra: extraChunks(this),
       kind: "als",
       options: this.options,
       nUsers: this.nUsers,
@@ -243,13 +240,7 @@ export class AlternatingLeastSquares extends FactorModel {
     model.allocateFactors(file.nUsers, file.nItems);
     model.engine.heap.f32(model.userFactorsPtr, file.nUsers * file.factors).set(file.userFactors);
     model.engine.heap.f32(model.itemFactorsPtr, file.nItems * file.factors).set(file.itemFactors);
-    const catalog = file.extra?.get("CATL");
-    if (catalog) model.catalog = decodeCatalog(catalog, file.nUsers, file.nItems);
-    const userItems = file.extra?.get("UITM");
-    if (userItems) {
-      model.userItems = decodeInteractions(userItems);
-      if (model.userItems.nCols !== file.nItems) throw new Error(`edgerec model file: the training matrix has ${model.userItems.nCols} items, the factors ${file.nItems}`);
-    }
+    restoreExtraChunks(model, file);
     return model;
   }
 

@@ -4,7 +4,7 @@
 
 import { unzlibSync, zlibSync } from "fflate";
 import { CsrMatrix } from "./csr.js";
-import { littleEndianWords, wordsOf } from "./model-file.js";
+import { littleEndianWords, wordsOf, type ModelFileContents } from "./model-file.js";
 
 /** External ids and display text, indexed by the model's internal user/item numbers. */
 export interface Catalog {
@@ -58,4 +58,29 @@ export function decodeInteractions(payload: Uint8Array): CsrMatrix {
   const indices = new Int32Array(wordsOf(payload, 12 + (nRows + 1) * 4, nnz).buffer);
   const data = new Float32Array(wordsOf(payload, 12 + (nRows + 1 + nnz) * 4, nnz).buffer);
   return CsrMatrix.fromCsr({ indptr, indices, data, shape: [nRows, nCols] });
+}
+
+/** What carries a catalog and training matrix into a model file. */
+export interface CatalogHolder { catalog?: Catalog; userItems?: CsrMatrix }
+
+/**
+ * The optional chunks every model saves beside its parameters: CATL (catalog) and
+ * UITM (training matrix).
+ */
+export function extraChunks(model: CatalogHolder): Map<string, Uint8Array> {
+  const extra = new Map<string, Uint8Array>();
+  if (model.catalog) extra.set("CATL", encodeCatalog(model.catalog));
+  if (model.userItems) extra.set("UITM", encodeInteractions(model.userItems));
+  return extra;
+}
+
+/** The reverse of extraChunks, checked against the file's shape. */
+export function restoreExtraChunks(model: CatalogHolder, file: ModelFileContents): void {
+  const catalog = file.extra?.get("CATL");
+  if (catalog) model.catalog = decodeCatalog(catalog, file.nUsers, file.nItems);
+  const userItems = file.extra?.get("UITM");
+  if (userItems) {
+    model.userItems = decodeInteractions(userItems);
+    if (model.userItems.nCols !== file.nItems) throw new Error(`edgerec model file: the training matrix has ${model.userItems.nCols} items, the factors ${file.nItems}`);
+  }
 }

@@ -52,6 +52,27 @@ export interface Kernels {
   ): void;
   fillUniform(out: Ptr, n: number, seed: bigint, first: bigint, scale: number): void;
   fillNormal(out: Ptr, n: number, seed: bigint, first: bigint, stddev: number): void;
+  bprRowIds(indptr: Ptr, nRows: number, out: Ptr): void;
+  bprInitialize(x: Ptr, nUsers: number, y: Ptr, nItems: number, k: number, seed: bigint, indptr: Ptr, indices: Ptr, nnz: number, counts: Ptr): void;
+  bprSamples(
+    samples: number, seed: bigint, first: bigint, rowOf: Ptr, indptr: Ptr, indices: Ptr, nnz: number, nItems: number,
+    x: Ptr, y: Ptr, k: number, learningRate: number, regularization: number,
+    verify: boolean, popularity: boolean, adagrad: boolean, gx: Ptr, gy: Ptr, out: Ptr,
+  ): void;
+  bprDrawSamples(seed: bigint, first: bigint, rowOf: Ptr, indices: Ptr, nnz: number, nItems: number, popularity: boolean, n: number, out: Ptr): void;
+  mfPack(indptr: Ptr, indices: Ptr, data: Ptr, rowStart: number, rowEnd: number, out: Ptr): void;
+  mfShuffle(records: Ptr, hi: number, lo: number, seed: bigint, epoch: bigint): void;
+  mfSgd(records: Ptr, start: number, end: number, users: Ptr, items: Ptr, k: number, width: number, learningRate: number, regularization: number, biasRegularization: number): void;
+  mfEvaluate(records: Ptr, start: number, end: number, users: Ptr, items: Ptr, k: number, width: number, regularization: number, biasRegularization: number, penalty: boolean, out: Ptr): void;
+  mfPredict(userIds: Ptr, itemIds: Ptr, n: number, users: Ptr, items: Ptr, width: number, out: Ptr): void;
+  knnAllPairs(
+    rowStart: number, rowEnd: number, wIndptr: Ptr, wIndices: Ptr, wData: Ptr, tIndptr: Ptr, tIndices: Ptr, tData: Ptr,
+    K: number, acc: Ptr, flags: Ptr, touched: Ptr, heapIds: Ptr, heapScores: Ptr, outIndptr: Ptr, outIndices: Ptr, outData: Ptr,
+  ): void;
+  knnRecommend(
+    queryRows: Ptr, nQueries: number, likedIndptr: Ptr, likedIndices: Ptr, likedData: Ptr, sIndptr: Ptr, sIndices: Ptr, sData: Ptr,
+    mask: Ptr, excludeLiked: boolean, acc: Ptr, flags: Ptr, touched: Ptr, n: number, outIds: Ptr, outScores: Ptr,
+  ): void;
   log(x: number): number;
   log1p(x: number): number;
   pow(x: number, y: number): number;

@@ -10,6 +10,7 @@ export { initEngine, getEngine, defaultWasmUrl, type Engine, type WasmSource } f
 export { CsrMatrix, type CooInput, type SparseRow } from "./csr.js";
 export { FactorModel, type TopN, type BatchTopN, type RecommendOptions, type SimilarOptions } from "./factorization.js";
 export { AlternatingLeastSquares, type AlsOptions, type FitOptions, type IterationInfo, type LikedItems, type Explanation } from "./als.js";
+export { BayesianPersonalizedRanking, type BprOptions, type BprFitOptions, type EpochInfo } from "./bpr.js";
 export { bm25Weight, tfidfWeight } from "./weighting.js";
 export { FORMAT_VERSION } from "./model-file.js";
 export { type Catalog } from "./catalog.js";
@@ -21,3 +22,9 @@ export { loadDataset, prepareDataset, toUserItems, catalogOf, type Dataset, type
 export { FORMATS, findFormat, type DatasetFormat } from "./dataset/formats.js";
 export { lowercaseNames, keepValueAtLeast, sumDuplicates, kCore, compactIds, confidence, type Interactions, type TransformReport } from "./dataset/transforms.js";
 export { datasetStats, formatStats } from "./dataset/stats.js";
+export { MatrixFactorization, type MatrixFactorizationOptions, type MatrixFactorizationFitOptions, type MfEpochInfo } from "./mf.js";
+export { ItemItemRecommender, CosineRecommender, TFIDFRecommender, BM25Recommender, PopularityRecommender, type ItemItemOptions, type BM25Options } from "./item-item.js";
+export { splitRandom, splitLeaveKOut, splitChronological, type Split, type SplitReport, type RandomSplitOptions, type LeaveKOutOptions, type ChronologicalOptions } from "./evaluation/splits.js";
+export { precisionAtK, implicitPrecisionAtK, recallAtK, mapAtK, ndcgAtK, hitRatioAtK, auc, rankingMetricsAtK, type Metric, type RankingMetric, type Relevant, type AucOptions } from "./evaluation/metrics.js";
+export { evaluateFullRanking, evaluateSampled, factorScorer, recommendScorer, popularityScorer, type Scorer, type Recommends, type EvaluationOptions, type FullRankingOptions, type SampledOptions, type EvaluationResult, type SkippedUsers } from "./evaluation/protocols.js";
+export { parseNcfNegatives, readNcfNegatives, resolveNcfCases, type NcfCase, type ResolvedNcfCases } from "./evaluation/ncf.js";

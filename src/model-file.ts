@@ -57,6 +57,11 @@ export function writeModelFile(model: ModelFileContents): Uint8Array {
   return bytes;
 }
 
+/** The kind of model a file holds ('als', 'bpr', …), after checking the whole file. */
+export function readModelKind(bytes: Uint8Array): string {
+  return readModelFile(bytes).kind;
+}
+
 export function readModelFile(bytes: Uint8Array): ModelFileContents {
   const fail = (why: string): never => { throw new Error(`edgerec model file: ${why}`); };
   if (!(bytes instanceof Uint8Array)) fail("expected the file's bytes as a Uint8Array");

@@ -1,8 +1,10 @@
 // Queries in the data's own words: users by their ids, items by their names, results
 // with labels. What the CLI and the web demo ask a trained model; never internal indices.
 
-import type { AlternatingLeastSquares } from "./als.js";
+import type { Explanation, LikedItems } from "./als.js";
 import type { Catalog } from "./catalog.js";
+import { CsrMatrix } from "./csr.js";
+import type { BatchTopN, RecommendOptions, SimilarOptions, TopN } from "./factorization.js";
 import { NameIndex, type NameMatch } from "./names.js";
 
 /** One item in an answer, as a person reads it. */
@@ -29,15 +31,30 @@ export class UnknownNameError extends Error {
   }
 }
 
+/**
+ * What NamedQueries needs of a model: implicit's recommend, and optionally
+ * similarItems, recalculateUser and explain (ALS has all; item-item models fold new
+ * users in through their liked items; the rest answer what they can).
+ */
+export interface QueryableModel {
+  catalog?: Catalog;
+  userItems?: CsrMatrix;
+  recommend(user: number, userItems?: CsrMatrix, options?: RecommendOptions): TopN;
+  recommend(userFactors: Float32Array, likedItems?: ArrayLike<number>, options?: RecommendOptions): TopN;
+  similarItems?(item: number, options?: SimilarOptions): TopN | BatchTopN;
+  recalculateUser?(liked: LikedItems): Float32Array;
+  explain?(user: number, userItems: CsrMatrix | LikedItems, item: number, options?: { n?: number }): Explanation;
+}
+
 /** Name-aware queries over a model that carries a catalog (as models trained by `edgerec fit` do). */
 export class NamedQueries {
-  readonly model: AlternatingLeastSquares;
+  readonly model: QueryableModel;
   readonly catalog: Catalog;
   private userIndex?: Map<string, number>;
   private itemNames?: NameIndex;
   private itemKeyIndex?: Map<string, number>;
 
-  constructor(model: AlternatingLeastSquares) {
+  constructor(model: QueryableModel) {
     if (!model.catalog) throw new Error("this model has no catalog of ids and names: train it with `edgerec fit`, or set model.catalog before saving");
     this.model = model;
     this.catalog = model.catalog;
@@ -109,8 +126,18 @@ export class NamedQueries {
     const items = this.findItems(names, notes);
     const value = this.typicalValue();
     const liked = { items, values: items.map(() => value) };
-    const factors = this.model.recalculateUser(liked);
-    const { ids, scores } = this.model.recommend(factors, items, { n, filterAlreadyLikedItems: filter });
+    let answer: TopN;
+    if (this.model.recalculateUser) {
+      answer = this.model.recommend(this.model.recalculateUser(liked), items, { n, filterAlreadyLikedItems: filter });
+    } else if (this.model.similarItems && !("userFactors" in this.model)) {
+      // Item-item models score a user from their liked items directly: a one-row matrix.
+      const row = CsrMatrix.fromCoo({ rows: items.map(() => 0), cols: items, values: liked.values, shape: [1, this.catalog.itemKeys.length] });
+      answer = this.model.recommend(0, row, { n, filterAlreadyLikedItems: filter });
+      row.dispose();
+    } else {
+      throw new Error("this kind of model cannot fold in a new user from liked items: use an als, cosine, bm25 or tfidf model");
+    }
+    const { ids, scores } = answer;
     return { liked: items.map((i) => this.label(i)), notes, hasInfo: Boolean(this.catalog.itemInfo), items: this.named(ids, scores, explain ? liked : undefined) };
   }
 
@@ -118,7 +145,8 @@ export class NamedQueries {
   similar(name: string, { n = 10 } = {}): NamedAnswer & { item: string } {
     const notes: string[] = [];
     const item = this.findItem(name, notes);
-    const { ids, scores } = this.model.similarItems(item, { n: n + 1 });
+    if (!this.model.similarItems) throw new Error("this kind of model has no item similarity: use als, bpr, cosine, bm25 or tfidf");
+    const { ids, scores } = this.model.similarItems(item, { n: n + 1 }) as TopN;
     const keep = Array.from(ids.keys()).filter((j) => ids[j] !== item).slice(0, n);
     return { item: this.label(item), notes, hasInfo: Boolean(this.catalog.itemInfo), items: this.named(Int32Array.from(keep, (j) => ids[j]), Float32Array.from(keep, (j) => scores[j])) };
   }
@@ -130,6 +158,7 @@ export class NamedQueries {
     const item = this.findItem(itemName, notes);
     const userItems = this.model.userItems;
     if (!userItems) throw new Error("this model file does not hold the training interactions, which explain needs");
+    if (!this.model.explain) throw new Error("explanations need an als model");
     const explanation = this.model.explain(user, userItems, item, { n });
     return {
       user: userKey, item: this.label(item), score: explanation.score, likedCount: explanation.contributions.ids.length, notes,
@@ -166,7 +195,7 @@ export class NamedQueries {
     return Array.from(ids, (id, j) => {
       const entry: NamedItem = { key: this.catalog.itemKeys[id], label: this.label(id), score: scores[j] };
       if (this.catalog.itemInfo) entry.info = this.catalog.itemInfo[id];
-      if (liked) {
+      if (liked && this.model.explain) {
         const { topContributions } = this.model.explain(0, liked, id, { n: 3 });
         entry.because = Array.from(topContributions.ids, (c, k) => ({ key: this.catalog.itemKeys[c], label: this.label(c), score: topContributions.scores[k] }));
       }

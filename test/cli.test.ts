@@ -67,6 +67,20 @@ describe.skipIf(!haveData)("edgerec CLI on the shared datasets", () => {
     expect(Math.abs(sum - explanation.score)).toBeLessThan(1e-3);
   });
 
+  it("evaluate: ALS and BPR beat the popularity baseline on leave-latest-out, 100 sampled candidates", () => {
+    interface Evaluation { metrics: { hitRatio: number; ndcg: number }; usersEvaluated: number; curve: unknown[] }
+    const evaluate = (args: string[]) => runCliJson<Evaluation>(["evaluate", movielens, "--seed", "1", ...args]);
+    const popular = evaluate(["--model", "popular"]);
+    const als = evaluate(["--model", "als", "--factors", "32", "--iterations", "8", "--regularization", "0.05"]);
+    const svg = join(work, "bpr-auc.svg");
+    const bpr = evaluate(["--model", "bpr", "--factors", "32", "--iterations", "30", "--learning-rate", "0.05", "--svg", svg]);
+    expect(popular.usersEvaluated).toBe(610);
+    expect(als.metrics.hitRatio).toBeGreaterThan(popular.metrics.hitRatio + 0.05);
+    expect(bpr.metrics.hitRatio).toBeGreaterThan(popular.metrics.hitRatio + 0.05);
+    expect(bpr.curve).toHaveLength(30);
+    expect(readFileSync(svg, "utf8")).toMatch(/^<svg[^>]*>[\s\S]*<polyline[\s\S]*<\/svg>\n$/);
+  }, 120_000);
+
   it("refuses bad input naming file and line, and writes no model", () => {
     const bad = join(work, "bad.csv");
     writeFileSync(bad, "user,item,rating\n1,10,4\n2,11,four\n");
@@ -84,7 +98,7 @@ describe.skipIf(!haveData)("edgerec CLI on the shared datasets", () => {
 
 describe("edgerec CLI basics", () => {
   it("every command has --help", () => {
-    for (const command of ["fit", "recommend", "similar", "explain", "stats", "demo"]) {
+    for (const command of ["fit", "recommend", "similar", "explain", "stats", "evaluate", "demo"]) {
       const result = runCli([command, "--help"]);
       expect(result.status, command).toBe(0);
       expect(result.stdout).toContain(`edgerec ${command}`);

@@ -1,0 +1,352 @@
+// Bayesian Personalized Ranking (Rendle et al. 2009) trained by stochastic gradient
+// ascent, as implicit's CPU BayesianPersonalizedRanking (implicit/cpu/bpr.pyx).
+//
+// Rows are k+1 floats: k latent factors and a bias column. A user's bias column is
+// fixed at 1 and an item's holds its bias b_i, so x_u·y_i = Σ_f x_uf·y_if + b_i.
+//
+// One sample: a liked pair (u, i), uniform over the nonzeros of the users × items
+// matrix, and a negative item j, uniform over items ('uniform') or the item of another
+// uniformly drawn nonzero, i.e. proportional to the items' counts ('popularity', what
+// implicit's CPU code does). With verify, a j that u likes is skipped (counted, no update).
+//
+//   x_uij = x_u·(y_i − y_j)                           (k+1 terms: the bias is included)
+//   z     = 1/(1 + exp(x_uij)) = σ(−x_uij)            (∂ ln σ(x_uij)/∂x_uij)
+//   correct when z < ½, i.e. x_uij > 0 (the training AUC's numerator)
+//
+// SGD (ascent on ln σ(x_uij) − reg/2·‖θ‖², all from the values before the sample), for f < k:
+//   x_uf += lr·( z·(y_if − y_jf) − reg·x_uf)
+//   y_if += lr·( z·x_uf          − reg·y_if)
+//   y_jf += lr·(−z·x_uf          − reg·y_jf)
+// and for the bias (x_u's bias column is the constant 1 and is never updated):
+//   b_i  += lr·( z − reg·b_i),   b_j += lr·(−z − reg·b_j)
+// Adagrad: each parameter θ with ascent direction d (the bracket above) keeps
+//   G_θ += d²,  θ += lr·d/√(G_θ + 1e-8)
+// Every operation is f32 in implicit's order; z is computed in f64 (as C's exp) and
+// rounded to f32. y_j's update reads y_j after y_i's, so i = j (possible without
+// verify) gives implicit's sequential result.
+//
+// Random numbers are counter-based: sample t of a fit (t counts on across epochs) takes
+// its liked nonzero from the low and its negative from the high 32 bits of
+// SplitMix64's t-th output for the seed (a rejected draw continues with that output
+// rehashed). So a sample is a pure function of (seed, t): a run does not depend on
+// how the host splits the samples across calls, and the loop can look ahead.
+// Integers in [0, n) by Lemire's multiply-shift with rejection (exactly uniform).
+//
+// Speed: a sample touches memory that is almost never in cache (rowOf[e], indices[e],
+// indptr[u], u's item list, x_u, y_i, y_j), and each address comes from the load before.
+// Wasm has no prefetch, so the loop loads and discards ("touches") the memory of the
+// samples one, two and three batches ahead before it updates a batch: the cache misses
+// of many samples are in flight together instead of one after another. Touching never
+// changes a value, so the model is the same whatever the batch size.
+
+import { fillUniform } from "./random";
+
+const GOLDEN: u64 = 0x9e3779b97f4a7c15;
+
+// @ts-ignore: decorator
+@inline
+function splitmix64(x: u64): u64 {
+  x += GOLDEN;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
+  return x ^ (x >> 31);
+}
+
+/** The sampler's key for a seed: a stream apart from the initial factors' counters. */
+// @ts-ignore: decorator
+@inline
+function samplerKey(seed: u64): u64 {
+  return splitmix64(seed ^ 0x42505253414d504c); // "BPRSAMPL"
+}
+
+/** Lemire: bits·n / 2³² when its low half is not in the biased zone, else a retry from the rehashed word. */
+// @ts-ignore: decorator
+@inline
+function bounded(bits: u32, n: u32, word: u64, shift: u32): u32 {
+  let m = <u64>bits * <u64>n;
+  if (<u32>m < n) {
+    const threshold = (<u32>0 - n) % n; // 2³² mod n
+    while (<u32>m < threshold) {
+      word = splitmix64(word);
+      m = <u64>(<u32>(word >> shift)) * <u64>n;
+    }
+  }
+  return <u32>(m >> 32);
+}
+
+/**
+ * Sample t's draws: the liked nonzero e (low 32 bits) and the negative (high 32 bits): an
+ * item id for uniform sampling, a nonzero index (whose item is the negative) for popularity.
+ */
+// @ts-ignore: decorator
+@inline
+function draw(key: u64, t: u64, nnz: u32, nNegative: u32): u64 {
+  const word = splitmix64(key + t * GOLDEN);
+  const e = bounded(<u32>word, nnz, word, 0);
+  const n = bounded(<u32>(word >> 32), nNegative, word, 32);
+  return <u64>e | (<u64>n << 32);
+}
+
+// @ts-ignore: decorator
+@inline
+function negativeItem(indices: usize, pair: u64, popularity: bool): i32 {
+  const n = <i32>(pair >> 32);
+  return popularity ? load<i32>(indices + (<usize>n << 2)) : n;
+}
+
+// Samples whose memory the loop touches together.
+const BATCH: i32 = 4;
+
+// @ts-ignore: decorator
+@inline
+function touchRow(row: usize, rowBytes: usize): i32 {
+  let sum = 0;
+  for (let o: usize = 0; o < rowBytes; o += 64) sum += load<i32>(row + o);
+  return sum + load<i32>(row + rowBytes - 4);
+}
+
+/** out[e] = the row of nonzero e (the COO row ids of a CSR matrix). */
+export function bprRowIds(indptr: usize, nRows: i32, out: usize): void {
+  for (let r = 0; r < nRows; r++) {
+    const end = load<i32>(indptr + ((<usize>r + 1) << 2));
+    for (let e = load<i32>(indptr + (<usize>r << 2)); e < end; e++) store<i32>(out + (<usize>e << 2), r);
+  }
+}
+
+/**
+ * implicit's initial factors: every entry (U[0,1) − ½)/k (users from counter nItems·(k+1)
+ * on), rows of items and users without any interaction zeroed, the users' bias column 1.
+ * `counts` is nItems i32 of scratch.
+ */
+export function bprInitialize(
+  x: usize, nUsers: i32, y: usize, nItems: i32, k: i32, seed: u64,
+  indptr: usize, indices: usize, nnz: i32, counts: usize,
+): void {
+  const width = k + 1;
+  const rowBytes = <usize>width << 2;
+  const itemCount = nItems * width, userCount = nUsers * width;
+  fillUniform(y, itemCount, seed, 0, 1);
+  fillUniform(x, userCount, seed, <u64>itemCount, 1);
+  const kf = <f32>k;
+  for (let e = 0; e < itemCount; e++) { const p = y + (<usize>e << 2); store<f32>(p, (load<f32>(p) - 0.5) / kf); }
+  for (let e = 0; e < userCount; e++) { const p = x + (<usize>e << 2); store<f32>(p, (load<f32>(p) - 0.5) / kf); }
+  memory.fill(counts, 0, <usize>nItems << 2);
+  for (let e = 0; e < nnz; e++) {
+    const c = counts + (<usize>load<i32>(indices + (<usize>e << 2)) << 2);
+    store<i32>(c, load<i32>(c) + 1);
+  }
+  for (let i = 0; i < nItems; i++) {
+    if (load<i32>(counts + (<usize>i << 2)) == 0) memory.fill(y + <usize>i * rowBytes, 0, rowBytes);
+  }
+  for (let u = 0; u < nUsers; u++) {
+    const row = x + <usize>u * rowBytes;
+    if (load<i32>(indptr + ((<usize>u + 1) << 2)) == load<i32>(indptr + (<usize>u << 2))) memory.fill(row, 0, rowBytes);
+    store<f32>(row + (<usize>k << 2), 1);
+  }
+}
+
+/**
+ * Whether the sorted, distinct run indices[start, end) holds value. Branch-free binary
+ * search (the loop runs ⌈log₂ n⌉ times whatever the outcome, the halving is a select),
+ * so the unpredictable comparisons cost no mispredictions.
+ */
+// @ts-ignore: decorator
+@inline
+function contains(indices: usize, start: i32, end: i32, value: i32): bool {
+  let n = end - start;
+  if (n <= 0) return false;
+  let base = indices + (<usize>start << 2);
+  while (n > 1) {
+    const half = n >>> 1;
+    const probe = base + (<usize>half << 2);
+    base = select<usize>(probe, base, load<i32>(probe) <= value);
+    n -= half;
+  }
+  return load<i32>(base) == value;
+}
+
+/**
+ * One sample's update (see the top), rows given by address: x_u, y_i, y_j and, for
+ * adagrad, their squared-gradient sums. Returns 1 when the pair was ranked correctly.
+ */
+// @ts-ignore: decorator
+@inline
+function update(
+  xu: usize, yi: usize, yj: usize, k: i32, learningRate: f32, regularization: f32,
+  adagrad: bool, gxu: usize, gyi: usize, gyj: usize,
+): i32 {
+  const k4 = k & ~3;
+  const biasOffset = <usize>k << 2;
+  // x_uij over all k+1 columns (the user's bias column is 1).
+  let acc = f32x4.splat(0);
+  let f = 0;
+  for (; f < k4; f += 4) {
+    const o = <usize>f << 2;
+    acc = f32x4.add(acc, f32x4.mul(v128.load(xu + o), f32x4.sub(v128.load(yi + o), v128.load(yj + o))));
+  }
+  let score = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  for (; f <= k; f++) {
+    const o = <usize>f << 2;
+    score += load<f32>(xu + o) * (load<f32>(yi + o) - load<f32>(yj + o));
+  }
+  const z = <f32>(1.0 / (1.0 + Math.exp(<f64>score)));
+
+  const lr = f32x4.splat(learningRate);
+  const reg = f32x4.splat(regularization);
+  const zv = f32x4.splat(z);
+  const negZv = f32x4.splat(-z);
+  if (!adagrad) {
+    for (f = 0; f < k4; f += 4) {
+      const o = <usize>f << 2;
+      const xv = v128.load(xu + o);
+      const iv = v128.load(yi + o);
+      const jv = v128.load(yj + o);
+      v128.store(xu + o, f32x4.add(xv, f32x4.mul(lr, f32x4.sub(f32x4.mul(zv, f32x4.sub(iv, jv)), f32x4.mul(reg, xv)))));
+      v128.store(yi + o, f32x4.add(iv, f32x4.mul(lr, f32x4.sub(f32x4.mul(zv, xv), f32x4.mul(reg, iv)))));
+      const jv2 = v128.load(yj + o); // after y_i's store: i = j updates twice, as implicit
+      v128.store(yj + o, f32x4.add(jv2, f32x4.mul(lr, f32x4.sub(f32x4.mul(negZv, xv), f32x4.mul(reg, jv2)))));
+    }
+    for (; f < k; f++) {
+      const o = <usize>f << 2;
+      const xs = load<f32>(xu + o);
+      const is = load<f32>(yi + o);
+      store<f32>(xu + o, xs + learningRate * (z * (is - load<f32>(yj + o)) - regularization * xs));
+      store<f32>(yi + o, is + learningRate * (z * xs - regularization * is));
+      const js = load<f32>(yj + o);
+      store<f32>(yj + o, js + learningRate * (-z * xs - regularization * js));
+    }
+    const bi = load<f32>(yi + biasOffset);
+    store<f32>(yi + biasOffset, bi + learningRate * (z - regularization * bi));
+    const bj = load<f32>(yj + biasOffset);
+    store<f32>(yj + biasOffset, bj + learningRate * (-z - regularization * bj));
+  } else {
+    const eps = f32x4.splat(1e-8);
+    for (f = 0; f < k4; f += 4) {
+      const o = <usize>f << 2;
+      const xv = v128.load(xu + o);
+      const iv = v128.load(yi + o);
+      const jv = v128.load(yj + o);
+      const dx = f32x4.sub(f32x4.mul(zv, f32x4.sub(iv, jv)), f32x4.mul(reg, xv));
+      const di = f32x4.sub(f32x4.mul(zv, xv), f32x4.mul(reg, iv));
+      const gxv = f32x4.add(v128.load(gxu + o), f32x4.mul(dx, dx));
+      v128.store(gxu + o, gxv);
+      v128.store(xu + o, f32x4.add(xv, f32x4.div(f32x4.mul(lr, dx), f32x4.sqrt(f32x4.add(gxv, eps)))));
+      const giv = f32x4.add(v128.load(gyi + o), f32x4.mul(di, di));
+      v128.store(gyi + o, giv);
+      v128.store(yi + o, f32x4.add(iv, f32x4.div(f32x4.mul(lr, di), f32x4.sqrt(f32x4.add(giv, eps)))));
+      const jv2 = v128.load(yj + o);
+      const dj = f32x4.sub(f32x4.mul(negZv, xv), f32x4.mul(reg, jv2));
+      const gjv = f32x4.add(v128.load(gyj + o), f32x4.mul(dj, dj));
+      v128.store(gyj + o, gjv);
+      v128.store(yj + o, f32x4.add(jv2, f32x4.div(f32x4.mul(lr, dj), f32x4.sqrt(f32x4.add(gjv, eps)))));
+    }
+    for (; f < k; f++) {
+      const o = <usize>f << 2;
+      const xs = load<f32>(xu + o);
+      const is = load<f32>(yi + o);
+      const dx = z * (is - load<f32>(yj + o)) - regularization * xs;
+      const di = z * xs - regularization * is;
+      store<f32>(xu + o, xs + adagradStep(gxu + o, dx, learningRate));
+      store<f32>(yi + o, is + adagradStep(gyi + o, di, learningRate));
+      const js = load<f32>(yj + o);
+      store<f32>(yj + o, js + adagradStep(gyj + o, -z * xs - regularization * js, learningRate));
+    }
+    const bi = load<f32>(yi + biasOffset);
+    store<f32>(yi + biasOffset, bi + adagradStep(gyi + biasOffset, z - regularization * bi, learningRate));
+    const bj = load<f32>(yj + biasOffset);
+    store<f32>(yj + biasOffset, bj + adagradStep(gyj + biasOffset, -z - regularization * bj, learningRate));
+  }
+  return <i32>(z < 0.5);
+}
+
+/** G += d², returns lr·d/√(G + 1e-8) (f32, as the SIMD lanes compute it). */
+// @ts-ignore: decorator
+@inline
+function adagradStep(g: usize, d: f32, learningRate: f32): f32 {
+  const sum = load<f32>(g) + d * d;
+  store<f32>(g, sum);
+  return (learningRate * d) / Mathf.sqrt(sum + <f32>1e-8);
+}
+
+/**
+ * Samples [first, first + samples) of a fit. x: users × (k+1), y: items × (k+1) f32;
+ * rowOf: the row of each nonzero (bprRowIds). For adagrad, gx and gy are the
+ * squared-gradient sums, shaped as x and y. Writes the samples ranked correctly and
+ * the samples skipped to out (two i32).
+ */
+export function bprSamples(
+  samples: i32, seed: u64, first: u64, rowOf: usize, indptr: usize, indices: usize, nnz: i32, nItems: i32,
+  x: usize, y: usize, k: i32, learningRate: f32, regularization: f32,
+  verify: bool, popularity: bool, adagrad: bool, gx: usize, gy: usize, out: usize,
+): void {
+  const rowBytes = <usize>(k + 1) << 2;
+  const key = samplerKey(seed);
+  const n = <u32>nnz;
+  const nNegative = popularity ? <u32>nnz : <u32>nItems;
+  const ahead1 = <u64>(3 * BATCH), ahead2 = <u64>(2 * BATCH), ahead3 = <u64>BATCH;
+  let correct = 0, skipped = 0, sink = 0;
+  for (let batch = 0; batch < samples; batch += BATCH) {
+    // Touch the memory of the samples ahead, a batch at a time, so that the misses of a
+    // whole batch are in flight together (see "Speed" above). Three stages, as each
+    // address comes from the previous stage's load.
+    for (let q = 0; q < BATCH; q++) {
+      const t = first + <u64>(batch + q);
+      // Stage 1: the nonzero's row id and item, and the popularity negative's item.
+      const p1 = draw(key, t + ahead1, n, nNegative);
+      sink += load<i32>(rowOf + (<usize><u32>p1 << 2)) + load<i32>(indices + (<usize><u32>p1 << 2));
+      if (popularity) sink += load<i32>(indices + (<usize>(p1 >> 32) << 2));
+      // Stage 2: the user's indptr entry and the three factor rows.
+      const p2 = draw(key, t + ahead2, n, nNegative);
+      const u2 = load<i32>(rowOf + (<usize><u32>p2 << 2));
+      sink += load<i32>(indptr + (<usize>u2 << 2));
+      sink += touchRow(x + <usize>u2 * rowBytes, rowBytes);
+      sink += touchRow(y + <usize>load<i32>(indices + (<usize><u32>p2 << 2)) * rowBytes, rowBytes);
+      sink += touchRow(y + <usize>negativeItem(indices, p2, popularity) * rowBytes, rowBytes);
+      // Stage 3: the user's item list, where the binary search will look.
+      if (verify) {
+        const u3 = load<i32>(rowOf + (<usize><u32>draw(key, t + ahead3, n, nNegative) << 2));
+        const start = load<i32>(indptr + (<usize>u3 << 2)), end = load<i32>(indptr + ((<usize>u3 + 1) << 2));
+        if (end > start) {
+          sink += load<i32>(indices + (<usize>start << 2)) + load<i32>(indices + (<usize>((start + end) >>> 1) << 2));
+          sink += load<i32>(indices + (<usize>(end - 1) << 2));
+        }
+      }
+    }
+    // Then the batch's own samples, in order.
+    const batchEnd = min(samples, batch + BATCH);
+    for (let s = batch; s < batchEnd; s++) {
+      const pair = draw(key, first + <u64>s, n, nNegative);
+      const e = <usize><u32>pair << 2;
+      const u = <usize>load<i32>(rowOf + e);
+      const i = <usize>load<i32>(indices + e);
+      const j = negativeItem(indices, pair, popularity);
+      if (verify && contains(indices, load<i32>(indptr + (u << 2)), load<i32>(indptr + ((u + 1) << 2)), j)) {
+        skipped++;
+        continue;
+      }
+      const ju = <usize>j;
+      correct += update(x + u * rowBytes, y + i * rowBytes, y + ju * rowBytes, k, learningRate, regularization,
+        adagrad, gx + u * rowBytes, gy + i * rowBytes, gy + ju * rowBytes);
+    }
+  }
+  store<i32>(out, correct);
+  store<i32>(out, skipped, 4);
+  store<i32>(out, sink, 8); // keeps the touches alive; the host ignores it
+}
+
+/**
+ * Test hook: samples [first, first + n) as bprSamples draws them, as (u, i, j) triples of
+ * i32 into out: the liked pair's user and item, and the negative item.
+ */
+export function bprDrawSamples(seed: u64, first: u64, rowOf: usize, indices: usize, nnz: i32, nItems: i32, popularity: bool, n: i32, out: usize): void {
+  const key = samplerKey(seed);
+  const nNegative = popularity ? <u32>nnz : <u32>nItems;
+  for (let s = 0; s < n; s++) {
+    const pair = draw(key, first + <u64>s, <u32>nnz, nNegative);
+    const e = <usize><u32>pair << 2;
+    const o = out + <usize>s * 12;
+    store<i32>(o, load<i32>(rowOf + e));
+    store<i32>(o, load<i32>(indices + e), 4);
+    store<i32>(o, negativeItem(indices, pair, popularity), 8);
+  }
+}

@@ -1,0 +1,257 @@
+// Bayesian Personalized Ranking (Rendle et al. 2009) with the options and semantics of
+// implicit's BayesianPersonalizedRanking (CPU). The sampling-and-update loop and its
+// maths live in assembly/bpr.ts.
+//
+// Factor rows carry an item bias as one extra column, as implicit does: item rows are
+// [y_i, b_i], user rows [x_u, 1], so an inner product is x_u·y_i + b_i and every
+// FactorModel query (recommend, similarItems, similarUsers) scores with the bias.
+// `model.factors` is therefore the row width, options.factors + 1 (implicit's
+// item_factors.shape[1]); `model.options.factors` is the number asked for. A user given
+// to recommend() as a Float32Array is options.factors + 1 floats ending in 1, and
+// similarItems' cosine includes the bias column, as implicit's CPU model does.
+//
+// Initial factors as implicit: (U[0,1) − ½)/factors for every entry, the item bias
+// included; items and users without any interaction zeroed; the users' last column 1.
+// One epoch is nnz samples; onEpoch reports implicit's train_auc and skipped count.
+
+import { CsrMatrix } from "./csr.js";
+import { getEngine, type Engine } from "./engine.js";
+import { FactorModel } from "./factorization.js";
+import { extraChunks, restoreExtraChunks } from "./catalog.js";
+import { readModelFile, writeModelFile } from "./model-file.js";
+
+export interface BprOptions {
+  /** Latent factors per user and item (rows hold one more column: the item bias). Default 100. */
+  factors?: number;
+  /** SGD step size (Adagrad: the base step). Default 0.01. */
+  learningRate?: number;
+  /** L2 regularization of every updated parameter. Default 0.01. */
+  regularization?: number;
+  /** Epochs; one epoch draws as many samples as the matrix has nonzeros. Default 100. */
+  iterations?: number;
+  /** Skip a sample whose negative item the user actually likes (as implicit). Default true. */
+  verifyNegativeSamples?: boolean;
+  /** Seed of the initial factors and of the sampler: same seed, data and options → same model. Default 0. */
+  seed?: number;
+  /**
+   * How negative items are drawn: 'uniform' over all items, or 'popularity': in proportion
+   * to each item's number of users (the item of a random nonzero: what implicit's CPU
+   * code does). Default 'uniform'.
+   */
+  sampling?: "uniform" | "popularity";
+  /** 'sgd' (implicit's) or 'adagrad' (per-parameter steps lr/√(Σ gradient² + 1e-8)). Default 'sgd'. */
+  optimizer?: "sgd" | "adagrad";
+}
+
+/** What onEpoch receives after every epoch. */
+export interface EpochInfo {
+  /** 1-based. */
+  epoch: number;
+  epochs: number;
+  /** Seconds since fit started. */
+  elapsed: number;
+  /** Seconds this epoch took. */
+  seconds: number;
+  /**
+   * implicit's train_auc: the share of this epoch's sampled (u, i, j) triples the model
+   * ranked correctly (x_u·y_i > x_u·y_j, before the update), skipped samples left out.
+   * NaN when every sample was skipped.
+   */
+  auc: number;
+  /** Samples skipped because the negative item was one the user likes (verifyNegativeSamples). */
+  skipped: number;
+}
+
+export interface BprFitOptions {
+  onEpoch?: (info: EpochInfo) => void;
+}
+
+const DEFAULTS: Required<BprOptions> = {
+  factors: 100, learningRate: 0.01, regularization: 0.01, iterations: 100, verifyNegativeSamples: true, seed: 0,
+  sampling: "uniform", optimizer: "sgd",
+};
+
+/**
+ * @internal Samples per kernel call: short calls let V8 tier the kernel up early (see
+ * the shared wasm findings). Sample t's random draws depend on (seed, t) only, so the
+ * model does not depend on this; tests change it to prove that.
+ */
+export const bprTuning = { samplesPerCall: 1 << 18 };
+
+/** Implicit-feedback matrix factorization by Bayesian Personalized Ranking (pairwise, SGD). */
+export class BayesianPersonalizedRanking extends FactorModel {
+  readonly options: Readonly<Required<BprOptions>>;
+  /** @internal */ readonly engine: Engine;
+  nUsers = 0;
+  nItems = 0;
+  /** @internal */ protected userFactorsPtr = 0;
+  /** @internal */ protected itemFactorsPtr = 0;
+
+  constructor(options: BprOptions = {}) {
+    super();
+    this.engine = getEngine();
+    this.options = Object.freeze(validateOptions({ ...DEFAULTS, ...stripUndefined(options) }));
+  }
+
+  /** Row width of userFactors and itemFactors: options.factors + 1 (the last column is the item bias; users hold 1 there). */
+  get factors(): number { return this.options.factors + 1; }
+
+  /**
+   * Trains on a users × items matrix: every stored entry is a liked (positive) pair, its
+   * value ignored (as implicit). Initialises the factors from the seed, then runs
+   * `iterations` epochs of nnz samples each.
+   */
+  async fit(userItems: CsrMatrix, { onEpoch }: BprFitOptions = {}): Promise<void> {
+    if (!(userItems instanceof CsrMatrix)) throw new TypeError("fit: userItems must be a CsrMatrix (users × items), e.g. CsrMatrix.fromCoo({ rows, cols, values })");
+    const o = this.options;
+    const { heap, kernels } = this.engine;
+    const nnz = userItems.nnz;
+    this.allocateFactors(userItems.nRows, userItems.nCols);
+    const seedBits = BigInt.asUintN(64, BigInt(o.seed));
+    const adagrad = o.optimizer === "adagrad";
+    const ptrs = { rowOf: 0, out: 0, gx: 0, gy: 0, counts: 0 };
+    try {
+      ptrs.counts = heap.alloc(Math.max(this.nItems, 1) * 4);
+      kernels.bprInitialize(this.userFactorsPtr, this.nUsers, this.itemFactorsPtr, this.nItems, o.factors, seedBits,
+        userItems.indptrPtr, userItems.indicesPtr, nnz, ptrs.counts);
+      heap.release(ptrs.counts);
+      ptrs.counts = 0;
+      // The row of every nonzero (COO row ids), the sums of squared gradients, the kernel's counts.
+      ptrs.rowOf = heap.alloc(Math.max(nnz, 1) * 4);
+      kernels.bprRowIds(userItems.indptrPtr, userItems.nRows, ptrs.rowOf);
+      if (adagrad) {
+        ptrs.gx = heap.allocZeroed(Math.max(this.nUsers * this.factors, 1) * 4);
+        ptrs.gy = heap.allocZeroed(Math.max(this.nItems * this.factors, 1) * 4);
+      }
+      ptrs.out = heap.alloc(12);
+
+      const started = now();
+      for (let epoch = 1; epoch <= o.iterations && nnz > 0; epoch++) {
+        const epochStarted = now();
+        let correct = 0, skipped = 0;
+        for (let done = 0; done < nnz;) {
+          const samples = Math.min(bprTuning.samplesPerCall, nnz - done);
+          // Sample t of the fit is a pure function of (seed, t): chunking cannot change the model.
+          const first = BigInt(epoch - 1) * BigInt(nnz) + BigInt(done);
+          kernels.bprSamples(samples, seedBits, first, ptrs.rowOf, userItems.indptrPtr, userItems.indicesPtr, nnz, this.nItems,
+            this.userFactorsPtr, this.itemFactorsPtr, o.factors, o.learningRate, o.regularization,
+            o.verifyNegativeSamples, o.sampling === "popularity", adagrad, ptrs.gx, ptrs.gy, ptrs.out);
+          const result = heap.i32(ptrs.out, 2);
+          correct += result[0];
+          skipped += result[1];
+          done += samples;
+        }
+        const finished = now();
+        const auc = nnz > skipped ? correct / (nnz - skipped) : NaN;
+        onEpoch?.({ epoch, epochs: o.iterations, elapsed: (finished - started) / 1000, seconds: (finished - epochStarted) / 1000, auc, skipped });
+        // Let progress output and other tasks run between epochs.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+    } finally {
+      for (const ptr of Object.values(ptrs)) if (ptr) heap.release(ptr);
+      this.factorsChanged();
+    }
+  }
+
+  /**
+   * The model as bytes in edgerec's versioned model format (kind 'bpr'; identical on
+   * every runtime), with its catalog and training matrix when those are set.
+   */
+  save(): Uint8Array {
+    this.checkFitted();
+    return writeModelFile({
+      extra: extraChunks(this),
+      kind: "bpr",
+      options: this.options,
+      nUsers: this.nUsers,
+      nItems: this.nItems,
+      factors: this.factors,
+      userFactors: this.userFactors,
+      itemFactors: this.itemFactors,
+    });
+  }
+
+  /** A model from save()'s bytes. Refuses truncated, corrupted or foreign files with a clear error. */
+  static load(bytes: Uint8Array): BayesianPersonalizedRanking {
+    const file = readModelFile(bytes);
+    if (file.kind !== "bpr") throw new Error(`BayesianPersonalizedRanking.load: the file holds a '${file.kind}' model, not 'bpr'`);
+    const model = new BayesianPersonalizedRanking(file.options as BprOptions);
+    if (file.factors !== model.factors) throw new Error(`edgerec model file: rows of ${file.factors} floats, but ${model.options.factors} factors need ${model.factors} (the factors and the bias)`);
+    model.allocateFactors(file.nUsers, file.nItems);
+    model.engine.heap.f32(model.userFactorsPtr, file.nUsers * file.factors).set(file.userFactors);
+    model.engine.heap.f32(model.itemFactorsPtr, file.nItems * file.factors).set(file.itemFactors);
+    restoreExtraChunks(model, file);
+    return model;
+  }
+
+  /** Frees the factors' wasm memory now. */
+  dispose(): void {
+    this.factorsChanged();
+    if (this.userFactorsPtr) this.engine.heap.release(this.userFactorsPtr);
+    if (this.itemFactorsPtr) this.engine.heap.release(this.itemFactorsPtr);
+    this.userFactorsPtr = this.itemFactorsPtr = 0;
+    this.nUsers = this.nItems = 0;
+  }
+
+  protected checkFitted(): void {
+    if (!this.userFactorsPtr) throw new Error("BayesianPersonalizedRanking: the model is not fitted: call fit() or load() first");
+  }
+
+  private allocateFactors(nUsers: number, nItems: number): void {
+    this.dispose();
+    const width = this.factors;
+    this.nUsers = nUsers;
+    this.nItems = nItems;
+    this.userFactorsPtr = this.engine.heap.alloc(Math.max(nUsers * width, 1) * 4);
+    this.itemFactorsPtr = this.engine.heap.alloc(Math.max(nItems * width, 1) * 4);
+  }
+}
+
+/**
+ * @internal Test hook: the first `count` samples of a fit with this seed, drawn by the
+ * training loop's own sampler: users, liked items and negative items.
+ */
+export function drawSamples(userItems: CsrMatrix, count: number, { sampling = "uniform", seed = 0 }: { sampling?: "uniform" | "popularity"; seed?: number } = {}): { users: Int32Array; items: Int32Array; negatives: Int32Array } {
+  const { heap, kernels } = userItems.engine;
+  if (userItems.nnz === 0) throw new RangeError("drawSamples: the matrix has no nonzeros");
+  const rowOf = heap.alloc(userItems.nnz * 4), out = heap.alloc(Math.max(count, 1) * 12);
+  try {
+    kernels.bprRowIds(userItems.indptrPtr, userItems.nRows, rowOf);
+    kernels.bprDrawSamples(BigInt.asUintN(64, BigInt(seed)), 0n, rowOf, userItems.indicesPtr, userItems.nnz, userItems.nCols, sampling === "popularity", count, out);
+    const triples = heap.i32(out, count * 3);
+    return {
+      users: Int32Array.from({ length: count }, (_, s) => triples[3 * s]),
+      items: Int32Array.from({ length: count }, (_, s) => triples[3 * s + 1]),
+      negatives: Int32Array.from({ length: count }, (_, s) => triples[3 * s + 2]),
+    };
+  } finally {
+    heap.release(rowOf);
+    heap.release(out);
+  }
+}
+
+function now(): number {
+  return performance.now();
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function validateOptions(o: Required<BprOptions>): Required<BprOptions> {
+  const fail = (why: string): never => { throw new RangeError(`BayesianPersonalizedRanking: ${why}`); };
+  const integer = (name: keyof BprOptions, min: number) => {
+    const v = o[name] as number;
+    if (!Number.isInteger(v) || v < min) fail(`${name} must be an integer ≥ ${min}, got ${v}`);
+  };
+  const finite = (name: keyof BprOptions, min: number, exclusive = false) => {
+    const v = o[name] as number;
+    if (typeof v !== "number" || !Number.isFinite(v) || v < min || (exclusive && v === min)) fail(`${name} must be a number ${exclusive ? ">" : "≥"} ${min}, got ${v}`);
+  };
+  integer("factors", 1); integer("iterations", 0); integer("seed", 0);
+  finite("learningRate", 0, true); finite("regularization", 0);
+  if (typeof o.verifyNegativeSamples !== "boolean") fail(`verifyNegativeSamples must be true or false, got ${o.verifyNegativeSamples}`);
+  if (o.sampling !== "uniform" && o.sampling !== "popularity") fail(`sampling must be 'uniform' or 'popularity', got '${o.sampling}'`);
+  if (o.optimizer !== "sgd" && o.optimizer !== "adagrad") fail(`optimizer must be 'sgd' or 'adagrad', got '${o.optimizer}'`);
+  return o;
+}
