@@ -1,8 +1,8 @@
 // `npm run bench`: parse throughput on a generated 17.5M-line Last.fm-360K-shaped TSV
 // (bench/parse.mjs), then ALS seconds per iteration at 64 and 128 factors on one thread
-// and peak memory on the synthetic Last.fm-360K-shaped data (bench/synthetic.mjs), each
+// and peak memory, and a BPR epoch at 64 factors, on the synthetic Last.fm-360K-shaped data (bench/synthetic.mjs), each
 // printed beside implicit's figure from ../shared/bench/implicit-reference.md as a ratio.
-//   npm run bench -- [--iterations 3] [--scale 1] [--factors 64,128] [--parse-lines N | --skip-parse]
+//   npm run bench -- [--iterations 3] [--scale 1] [--factors 64,128] [--parse-lines N | --skip-parse] [--bpr-epochs 2]
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -16,6 +16,7 @@ const { values: args } = parseArgs({
     factors: { type: "string", default: "64,128" },
     "parse-lines": { type: "string", default: "17535655" },
     "skip-parse": { type: "boolean", default: false },
+    "bpr-epochs": { type: "string", default: "2" },
   },
 });
 
@@ -61,6 +62,18 @@ for (const factors of args.factors.split(",").map(Number)) {
     edgerec: `${mb(run.peakRssBytes)} (wasm memory ${mb(run.wasmMemoryBytes)})`,
     implicit: implicitPeak ? `${implicitPeak} MB` : "n/a",
     ratio: ratio(run.peakRssBytes / 1e6, implicitPeak),
+  });
+}
+if (Number(args["bpr-epochs"]) > 0) {
+  const output = execFileSync(process.execPath, ["--expose-gc", new URL("./bpr.mjs", import.meta.url).pathname,
+    "--factors", "64", "--epochs", args["bpr-epochs"], "--scale", args.scale], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  const run = JSON.parse(output.trim().split("\n").pop());
+  const implicitEpoch = implicitFigure("BPR (verify negatives, lr 0.01, reg 0.01), seconds per epoch of 17.5M samples", 64);
+  rows.push({
+    what: "BPR s/epoch, 64 factors",
+    edgerec: `${run.medianEpochSeconds.toFixed(2)} s (runs: ${run.epochSeconds.map((s) => s.toFixed(2)).join(", ")})`,
+    implicit: implicitEpoch ? `${implicitEpoch} s` : "n/a",
+    ratio: ratio(run.medianEpochSeconds, implicitEpoch),
   });
 }
 const widths = ["what", "edgerec", "implicit", "ratio"].map((key) => Math.max(key.length, ...rows.map((r) => r[key].length)));
