@@ -39,18 +39,9 @@
 // of many samples are in flight together instead of one after another. Touching never
 // changes a value, so the model is the same whatever the batch size.
 
-import { fillUniform } from "./random";
+import { fillUniform, splitmix64 } from "./random";
 
 const GOLDEN: u64 = 0x9e3779b97f4a7c15;
-
-// @ts-ignore: decorator
-@inline
-function splitmix64(x: u64): u64 {
-  x += GOLDEN;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
-  return x ^ (x >> 31);
-}
 
 /** The sampler's key for a seed: a stream apart from the initial factors' counters. */
 // @ts-ignore: decorator

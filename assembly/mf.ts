@@ -4,6 +4,8 @@
 // every array and passes pointers; scratch arrays come back in the state they came in.
 
 import { dot } from "./vector";
+import { splitmix64 } from "./random";
+import { heapSiftDown, heapSiftUp, worse } from "./topk";
 
 // ─── Explicit matrix factorization (biased SVD, Funk 2006 / Koren et al. 2009) ────────
 //
@@ -31,15 +33,6 @@ import { dot } from "./vector";
 // e is a pure function of (seed, e), whatever the chunking of the calls.
 
 const RECORD_BYTES: usize = 12;
-
-// @ts-ignore: decorator
-@inline
-function splitmix64(x: u64): u64 {
-  x += 0x9e3779b97f4a7c15;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111eb;
-  return x ^ (x >> 31);
-}
 
 /** Uniform integer in [0, bound) from 64 random bits (Lemire's multiply-shift with rejection: unbiased). */
 // @ts-ignore: decorator
@@ -174,43 +167,6 @@ export function mfPredict(userIds: usize, itemIds: usize, n: i32, users: usize, 
 // Scratch flags per item.
 const TOUCHED: u8 = 1;
 const LIKED: u8 = 2;
-
-// @ts-ignore: decorator
-@inline
-function worse(scoreA: f32, idA: i32, scoreB: f32, idB: i32): bool {
-  return scoreA < scoreB || (scoreA == scoreB && idA > idB);
-}
-
-// Min-heap on (score, −id): the root is the worst entry kept.
-function heapSiftDown(ids: usize, scores: usize, root: i32, size: i32): void {
-  while (true) {
-    let child = 2 * root + 1;
-    if (child >= size) return;
-    const right = child + 1;
-    if (right < size && worse(
-      load<f32>(scores + (<usize>right << 2)), load<i32>(ids + (<usize>right << 2)),
-      load<f32>(scores + (<usize>child << 2)), load<i32>(ids + (<usize>child << 2)),
-    )) child = right;
-    const rs = load<f32>(scores + (<usize>root << 2)), ri = load<i32>(ids + (<usize>root << 2));
-    const cs = load<f32>(scores + (<usize>child << 2)), ci = load<i32>(ids + (<usize>child << 2));
-    if (!worse(cs, ci, rs, ri)) return;
-    store<f32>(scores + (<usize>root << 2), cs); store<i32>(ids + (<usize>root << 2), ci);
-    store<f32>(scores + (<usize>child << 2), rs); store<i32>(ids + (<usize>child << 2), ri);
-    root = child;
-  }
-}
-
-function heapSiftUp(ids: usize, scores: usize, pos: i32): void {
-  while (pos > 0) {
-    const parent = (pos - 1) >> 1;
-    const ps = load<f32>(scores + (<usize>parent << 2)), pi = load<i32>(ids + (<usize>parent << 2));
-    const cs = load<f32>(scores + (<usize>pos << 2)), ci = load<i32>(ids + (<usize>pos << 2));
-    if (!worse(cs, ci, ps, pi)) return;
-    store<f32>(scores + (<usize>parent << 2), cs); store<i32>(ids + (<usize>parent << 2), ci);
-    store<f32>(scores + (<usize>pos << 2), ps); store<i32>(ids + (<usize>pos << 2), pi);
-    pos = parent;
-  }
-}
 
 /** Offers (score, id) to a top-n heap holding `size` entries; returns the new size. NaN never enters. */
 // @ts-ignore: decorator

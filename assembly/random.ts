@@ -3,9 +3,10 @@
 // the work across calls or threads. Math here is AssemblyScript's own, compiled
 // into the module, so even log/cos give the same bits everywhere.
 
+/** SplitMix64's finaliser: 64 well-mixed bits from a counter. */
 // @ts-ignore: decorator
 @inline
-function splitmix64(x: u64): u64 {
+export function splitmix64(x: u64): u64 {
   x += 0x9e3779b97f4a7c15;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9;
   x = (x ^ (x >> 27)) * 0x94d049bb133111eb;

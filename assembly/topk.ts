@@ -14,14 +14,15 @@ export function inverseNorms(m: usize, nRows: i32, k: i32, out: usize): void {
   }
 }
 
+/** Whether (scoreA, idA) ranks below (scoreB, idB): lower score, or equal score and larger id. */
 // @ts-ignore: decorator
 @inline
-function worse(scoreA: f32, idA: i32, scoreB: f32, idB: i32): bool {
+export function worse(scoreA: f32, idA: i32, scoreB: f32, idB: i32): bool {
   return scoreA < scoreB || (scoreA == scoreB && idA > idB);
 }
 
 // Heap ordered so the root is the worst kept entry.
-function siftDown(ids: usize, scores: usize, root: i32, size: i32): void {
+export function heapSiftDown(ids: usize, scores: usize, root: i32, size: i32): void {
   while (true) {
     let child = 2 * root + 1;
     if (child >= size) return;
@@ -39,7 +40,7 @@ function siftDown(ids: usize, scores: usize, root: i32, size: i32): void {
   }
 }
 
-function siftUp(ids: usize, scores: usize, pos: i32): void {
+export function heapSiftUp(ids: usize, scores: usize, pos: i32): void {
   while (pos > 0) {
     const parent = (pos - 1) >> 1;
     const ps = load<f32>(scores + (<usize>parent << 2)), pi = load<i32>(ids + (<usize>parent << 2));
@@ -104,12 +105,12 @@ export function topKRows(
       if (size < n) {
         store<f32>(scores + (<usize>size << 2), score);
         store<i32>(ids + (<usize>size << 2), t);
-        siftUp(ids, scores, size);
+        heapSiftUp(ids, scores, size);
         size++;
       } else if (worse(load<f32>(scores), load<i32>(ids), score, t)) {
         store<f32>(scores, score);
         store<i32>(ids, t);
-        siftDown(ids, scores, 0, size);
+        heapSiftDown(ids, scores, 0, size);
       }
     }
     // Pop the worst to the back until the heap is empty: leaves the row best first.
@@ -117,7 +118,7 @@ export function topKRows(
       const s = load<f32>(scores), i = load<i32>(ids);
       store<f32>(scores, load<f32>(scores + (<usize>last << 2))); store<i32>(ids, load<i32>(ids + (<usize>last << 2)));
       store<f32>(scores + (<usize>last << 2), s); store<i32>(ids + (<usize>last << 2), i);
-      siftDown(ids, scores, 0, last);
+      heapSiftDown(ids, scores, 0, last);
     }
     for (let s = size; s < n; s++) {
       store<i32>(ids + (<usize>s << 2), -1);
