@@ -3,8 +3,10 @@
 
 type ExistsSync = (path: string) => boolean;
 
+// Only where Node's API is there (Node, Bun, Deno): a browser would log a failed fetch.
+const hasNodeApi = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === "string";
 let fsExistsSync: ExistsSync | undefined;
-try {
+if (hasNodeApi) try {
   const fsModule = "node:fs"; // a variable specifier keeps bundlers from resolving it
   fsExistsSync = ((await import(fsModule)) as { existsSync: ExistsSync }).existsSync;
 } catch {
