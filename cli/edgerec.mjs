@@ -64,6 +64,8 @@ const modelFlags = (command) => command
   .option("--cg-steps <n>", "ALS: conjugate-gradient steps per sweep (default 3)")
   .option("--unobserved-weight <w>", "ALS: weight of unobserved cells, Rendle et al.'s alpha0 (default 1)")
   .option("--regularization-exponent <nu>", "ALS: frequency-scaled regularization exponent (default 0)")
+  .option("--init-scale <s>", "ALS: spread of the initial factors (default 0.01)")
+  .option("--init-distribution <d>", "ALS: uniform (implicit's) or normal (Rendle et al.'s) initial factors")
   .option("--learning-rate <lr>", "BPR and MF: SGD learning rate (bpr 0.01, mf 0.01)")
   .option("--sampling <how>", "BPR: negatives drawn uniform or by popularity (default uniform)")
   .option("--optimizer <name>", "BPR: sgd or adagrad (default sgd)")
@@ -81,6 +83,8 @@ const modelOptions = (o) => ({
   cgSteps: optional(o.cgSteps, (v) => integer(v, "--cg-steps", 1)),
   unobservedWeight: optional(o.unobservedWeight, (v) => number(v, "--unobserved-weight")),
   regularizationExponent: optional(o.regularizationExponent, (v) => number(v, "--regularization-exponent")),
+  initScale: optional(o.initScale, (v) => number(v, "--init-scale")),
+  initDistribution: optional(o.initDistribution, String),
   learningRate: optional(o.learningRate, (v) => number(v, "--learning-rate")),
   sampling: optional(o.sampling, String),
   optimizer: optional(o.optimizer, String),
