@@ -133,4 +133,19 @@ describe("runtime parity", () => {
     expect(run(bin("bun"), [cli, "demo", "--quiet"])).toBe(node);
     expect(run(bin("deno"), ["run", "-A", "--node-modules-dir=manual", cli, "demo", "--quiet"])).toBe(node);
   }, 120_000);
+
+  it.skipIf(!onNode || !haveData || !existsSync(bin("bun")) || !existsSync(bin("deno")))("node, bun and deno write the same model bytes for bm25-weighted Last.fm data", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { createHash } = await import("node:crypto");
+    const cli = fileURLToPath(new URL("../cli/edgerec.mjs", import.meta.url));
+    const fit = (command: string, prefix: string[], name: string) => {
+      const output = join(work, `parity-${name}.edgerec`);
+      const result = spawnSync(command, [...prefix, cli, "fit", lastfm, "--factors", "16", "--iterations", "3", "-o", output, "--quiet"], { encoding: "utf8", timeout: 120_000 });
+      expect(result.status, `${name}: ${result.stderr}`).toBe(0);
+      return createHash("sha256").update(readFileSync(output)).digest("hex");
+    };
+    const node = fit(process.execPath, [], "node");
+    expect(fit(bin("bun"), [], "bun")).toBe(node);
+    expect(fit(bin("deno"), ["run", "-A", "--node-modules-dir=manual"], "deno")).toBe(node);
+  }, 120_000);
 });
