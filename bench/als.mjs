@@ -12,6 +12,7 @@ const { values: args } = parseArgs({
     iterations: { type: "string", default: "3" },
     scale: { type: "string", default: "1" },
     solver: { type: "string", default: "cg" },
+    threads: { type: "string", default: "1" },
   },
 });
 
@@ -36,13 +37,13 @@ globalThis.gc?.();
 const iterationSeconds = [];
 const model = new AlternatingLeastSquares({
   factors: Number(args.factors), iterations: Number(args.iterations), solver: args.solver,
-  regularization: 0.01, seed: 1,
+  regularization: 0.01, seed: 1, threads: Number(args.threads),
 });
 await model.fit(userItems, { onIteration: (info) => iterationSeconds.push(info.seconds) });
 
 const sorted = [...iterationSeconds].sort((a, b) => a - b);
 console.log(JSON.stringify({
-  factors: Number(args.factors), solver: args.solver, users: shape[0], items: shape[1], nnz,
+  factors: Number(args.factors), solver: args.solver, threads: Number(args.threads), users: shape[0], items: shape[1], nnz,
   generatedSeconds, preparedSeconds, iterationSeconds,
   medianIterationSeconds: sorted[Math.floor(sorted.length / 2)],
   peakRssBytes: process.resourceUsage().maxRSS * 1024,

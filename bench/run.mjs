@@ -14,6 +14,7 @@ const { values: args } = parseArgs({
     iterations: { type: "string", default: "3" },
     scale: { type: "string", default: "1" },
     factors: { type: "string", default: "64,128" },
+    threads: { type: "string", default: "1,2" },
     "parse-lines": { type: "string", default: "17535655" },
     "skip-parse": { type: "boolean", default: false },
     "bpr-epochs": { type: "string", default: "2" },
@@ -29,10 +30,10 @@ const referencePath = new URL("../../shared/bench/implicit-reference.md", import
 const reference = existsSync(referencePath) ? readFileSync(referencePath, "utf8") : "";
 
 // "| ALS, CG (3 steps), seconds per iteration | 64 | 9.6 | 5.0 |" → 9.6
-function implicitFigure(what, factors) {
+function implicitFigure(what, factors, threads = 1) {
   for (const line of reference.split("\n")) {
     const cells = line.split("|").map((c) => c.trim());
-    if (cells[1] === what && cells[2] === String(factors)) return parseFloat(cells[3].replace(/[, ]|MB/g, ""));
+    if (cells[1] === what && cells[2] === String(factors)) return parseFloat(cells[threads === 2 ? 4 : 3].replace(/[, ]|MB/g, ""));
   }
   return undefined;
 }
@@ -41,24 +42,24 @@ function implicitFigure(what, factors) {
 const ratio = (ours, theirs) => (theirs && Number(args.scale) === 1 ? `${(ours / theirs).toFixed(2)}×` : "n/a");
 const mb = (bytes) => `${Math.round(bytes / 1e6)} MB`;
 
-console.log(`edgerec ALS bench: node ${process.version}, ${availableParallelism()} cores, 1 thread, scale ${args.scale}, ${args.iterations} iterations per run`);
+console.log(`edgerec ALS bench: node ${process.version}, ${availableParallelism()} cores, threads ${args.threads}, scale ${args.scale}, ${args.iterations} iterations per run`);
 if (!reference) console.log("(no ../shared/bench/implicit-reference.md: implicit's figures are not shown)");
 const rows = [];
-for (const factors of args.factors.split(",").map(Number)) {
+for (const factors of args.factors.split(",").map(Number)) for (const threads of args.threads.split(",").map(Number)) {
   const output = execFileSync(process.execPath, ["--expose-gc", new URL("./als.mjs", import.meta.url).pathname,
-    "--factors", String(factors), "--iterations", args.iterations, "--scale", args.scale], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    "--factors", String(factors), "--iterations", args.iterations, "--scale", args.scale, "--threads", String(threads)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
   const run = JSON.parse(output.trim().split("\n").pop());
   if (rows.length === 0) console.log(`data: ${run.users} users × ${run.items} items, ${run.nnz} interactions (generated in ${run.generatedSeconds.toFixed(1)} s, CSR + bm25 in ${run.preparedSeconds.toFixed(1)} s)`);
-  const implicitSeconds = implicitFigure("ALS, CG (3 steps), seconds per iteration", factors);
-  const implicitPeak = implicitFigure("peak resident memory of an ALS fit (whole process)", factors);
+  const implicitSeconds = implicitFigure("ALS, CG (3 steps), seconds per iteration", factors, threads);
+  const implicitPeak = implicitFigure("peak resident memory of an ALS fit (whole process)", factors, threads);
   rows.push({
-    what: `ALS CG s/iteration, ${factors} factors`,
+    what: `ALS CG s/iteration, ${factors} factors, ${threads} thread${threads > 1 ? "s" : ""}`,
     edgerec: `${run.medianIterationSeconds.toFixed(2)} s (runs: ${run.iterationSeconds.map((s) => s.toFixed(2)).join(", ")})`,
     implicit: implicitSeconds ? `${implicitSeconds} s` : "n/a",
     ratio: ratio(run.medianIterationSeconds, implicitSeconds),
   });
   rows.push({
-    what: `peak RSS, ${factors} factors`,
+    what: `peak RSS, ${factors} factors, ${threads} thread${threads > 1 ? "s" : ""}`,
     edgerec: `${mb(run.peakRssBytes)} (wasm memory ${mb(run.wasmMemoryBytes)})`,
     implicit: implicitPeak ? `${implicitPeak} MB` : "n/a",
     ratio: ratio(run.peakRssBytes / 1e6, implicitPeak),
@@ -78,5 +79,5 @@ if (Number(args["bpr-epochs"]) > 0) {
 }
 const widths = ["what", "edgerec", "implicit", "ratio"].map((key) => Math.max(key.length, ...rows.map((r) => r[key].length)));
 const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
-console.log(line(["what", "edgerec", "implicit (1 thread)", "edgerec / implicit"]));
+console.log(line(["what", "edgerec", "implicit (same threads)", "edgerec / implicit"]));
 for (const r of rows) console.log(line([r.what, r.edgerec, r.implicit, r.ratio]));

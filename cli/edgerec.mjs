@@ -64,6 +64,7 @@ const modelFlags = (command) => command
   .option("--cg-steps <n>", "ALS: conjugate-gradient steps per sweep (default 3)")
   .option("--unobserved-weight <w>", "ALS: weight of unobserved cells, Rendle et al.'s alpha0 (default 1)")
   .option("--regularization-exponent <nu>", "ALS: frequency-scaled regularization exponent (default 0)")
+  .option("--threads <n>", "ALS: threads for the row solves (default: every core; the model is the same for any number)")
   .option("--init-scale <s>", "ALS: spread of the initial factors (default 0.01)")
   .option("--init-distribution <d>", "ALS: uniform (implicit's) or normal (Rendle et al.'s) initial factors")
   .option("--learning-rate <lr>", "BPR and MF: SGD learning rate (bpr 0.01, mf 0.01)")
@@ -84,6 +85,7 @@ const modelOptions = (o) => ({
   unobservedWeight: optional(o.unobservedWeight, (v) => number(v, "--unobserved-weight")),
   regularizationExponent: optional(o.regularizationExponent, (v) => number(v, "--regularization-exponent")),
   initScale: optional(o.initScale, (v) => number(v, "--init-scale")),
+  threads: optional(o.threads, (v) => integer(v, "--threads", 1)),
   initDistribution: optional(o.initDistribution, String),
   learningRate: optional(o.learningRate, (v) => number(v, "--learning-rate")),
   sampling: optional(o.sampling, String),

@@ -16,7 +16,7 @@ export function createModel(name, o) {
     case "als": return new AlternatingLeastSquares({
       factors: o.factors, regularization: o.regularization, alpha: o.alpha, iterations: o.iterations, solver: o.solver,
       cgSteps: o.cgSteps, seed: o.seed, unobservedWeight: o.unobservedWeight, regularizationExponent: o.regularizationExponent,
-      initScale: o.initScale, initDistribution: o.initDistribution,
+      initScale: o.initScale, initDistribution: o.initDistribution, threads: o.threads,
       calculateTrainingLoss: o.loss,
     });
     case "bpr": return new BayesianPersonalizedRanking({

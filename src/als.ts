@@ -6,6 +6,7 @@
 import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import { FactorModel } from "./factorization.js";
+import { defaultThreads, poolFor, type WorkerPool } from "./pool.js";
 import { extraChunks, restoreExtraChunks } from "./catalog.js";
 import { pow } from "./math.js";
 import { readModelFile, writeModelFile } from "./model-file.js";
@@ -31,6 +32,11 @@ export interface AlsOptions {
   unobservedWeight?: number;
   /** ν: λ_u = λ·(n_u + α₀·n_items)^ν, Rendle et al.'s frequency-scaled regularization; 0 = plain λ. Default 0. */
   regularizationExponent?: number;
+  /**
+   * Threads for the row solves (workers over shared wasm memory). The model is the same
+   * bits for any number. Default: every core where memory can be shared, else 1.
+   */
+  threads?: number;
   /** Spread of the initial factors. Default 0.01. */
   initScale?: number;
   /**
@@ -71,7 +77,7 @@ export interface Explanation {
 
 const DEFAULTS: Required<AlsOptions> = {
   factors: 100, regularization: 0.01, alpha: 1, iterations: 15, solver: "cg", cgSteps: 3, seed: 0,
-  calculateTrainingLoss: false, unobservedWeight: 1, regularizationExponent: 0, initScale: 0.01, initDistribution: "uniform",
+  calculateTrainingLoss: false, unobservedWeight: 1, regularizationExponent: 0, initScale: 0.01, initDistribution: "uniform", threads: 0,
 };
 
 // Rows per kernel call: short calls let V8 tier the kernel up early and let fit yield.
@@ -111,18 +117,24 @@ export class AlternatingLeastSquares extends FactorModel {
     this.allocateFactors(userItems.nRows, userItems.nCols);
     this.initialiseFactors();
 
+    if (userItems.engine !== this.engine) throw new Error("fit: userItems was built by another engine (initEngine was called again): rebuild it");
     const longestRow = Math.max(userItems.maxRowNnz(), itemUsers.maxRowNnz(), 1);
     const gramPtr = heap.alloc(k * k * 4);
-    const scratch = this.allocateSolverScratch(longestRow);
+    const threads = this.engine.shared ? (o.threads || defaultThreads()) : 1;
+    const pool = threads > 1 ? await poolFor(this.engine, threads) : undefined;
+    const scratches = Array.from({ length: threads }, () => this.allocateSolverScratch(longestRow));
+    const scratch = scratches[0];
+    const solve = (matrix: CsrMatrix, x: number, y: number, nOther: number) =>
+      pool ? this.solveRowsInParallel(pool, matrix, x, y, gramPtr, nOther, scratches) : Promise.resolve(this.solveRows(matrix, x, y, gramPtr, nOther, scratch));
     const started = now();
     try {
       for (let iteration = 1; iteration <= o.iterations; iteration++) {
         const iterationStarted = now();
         // Users against fixed items, then items against the new users.
         kernels.gram(this.itemFactorsPtr, this.nItems, k, o.unobservedWeight, gramPtr);
-        this.solveRows(userItems, this.userFactorsPtr, this.itemFactorsPtr, gramPtr, this.nItems, scratch);
+        await solve(userItems, this.userFactorsPtr, this.itemFactorsPtr, this.nItems);
         kernels.gram(this.userFactorsPtr, this.nUsers, k, o.unobservedWeight, gramPtr);
-        this.solveRows(itemUsers, this.itemFactorsPtr, this.userFactorsPtr, gramPtr, this.nUsers, scratch);
+        await solve(itemUsers, this.itemFactorsPtr, this.userFactorsPtr, this.nUsers);
         const loss = o.calculateTrainingLoss ? this.trainingLoss(userItems, itemUsers, gramPtr, scratch.work) : undefined;
         const finished = now();
         onIteration?.({ iteration, iterations: o.iterations, elapsed: (finished - started) / 1000, seconds: (finished - iterationStarted) / 1000, loss });
@@ -131,7 +143,7 @@ export class AlternatingLeastSquares extends FactorModel {
       }
     } finally {
       heap.release(gramPtr);
-      this.releaseScratch(scratch);
+      for (const each of scratches) this.releaseScratch(each);
       itemUsers.dispose();
       this.factorsChanged();
     }
@@ -223,7 +235,7 @@ export class AlternatingLeastSquares extends FactorModel {
     return writeModelFile({
       extra: extraChunks(this),
       kind: "als",
-      options: this.options,
+      options: modelOptions(this.options),
       nUsers: this.nUsers,
       nItems: this.nItems,
       factors: this.factors,
@@ -313,6 +325,38 @@ export class AlternatingLeastSquares extends FactorModel {
           o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, o.cgSteps,
           s.gathered!, s.gatherCapacity!, s.weights!, s.work);
       }
+    }
+  }
+
+  // One half-sweep on the pool: the rows cut into one contiguous range per worker with
+  // about equal nonzeros, each worker with its own scratch; every row is solved exactly as
+  // on one thread, so the factors are the same bits for any number of workers.
+  private async solveRowsInParallel(pool: WorkerPool, matrix: CsrMatrix, x: number, y: number, gramPtr: number, nOther: number, scratches: SolverScratch[]): Promise<void> {
+    const o = this.options;
+    const indptr = matrix.indptr;
+    const parts = scratches.length;
+    const bounds = [0];
+    for (let w = 1; w < parts; w++) {
+      const target = (matrix.nnz * w) / parts;
+      let lo = bounds[w - 1], hi = matrix.nRows;
+      while (lo < hi) { const mid = (lo + hi) >> 1; if (indptr[mid] < target) lo = mid + 1; else hi = mid; }
+      bounds.push(lo);
+    }
+    bounds.push(matrix.nRows);
+    const calls = scratches.map((s, w) => {
+      const list: { kernel: string; args: (number | boolean)[] }[] = [];
+      for (let start = bounds[w]; start < bounds[w + 1]; start += ROW_CHUNK) {
+        const end = Math.min(bounds[w + 1], start + ROW_CHUNK);
+        list.push(o.solver === "cholesky"
+          ? { kernel: "solveRowsCholesky", args: [start, end, matrix.indptrPtr, matrix.indicesPtr, matrix.dataPtr, x, y, this.factors, gramPtr, o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, s.a!, s.b!, s.yRow!] }
+          : { kernel: "solveRowsCg", args: [start, end, matrix.indptrPtr, matrix.indicesPtr, matrix.dataPtr, x, y, this.factors, gramPtr, o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, o.cgSteps, s.gathered!, s.gatherCapacity!, s.weights!, s.work] });
+      }
+      return list;
+    });
+    const results = await pool.run(calls);
+    if (o.solver === "cholesky") {
+      const failed = results.flat().find((r) => r >= 0);
+      if (failed !== undefined) throw new Error(`AlternatingLeastSquares: the least-squares system of row ${failed} is not positive definite; use regularization > 0`);
     }
   }
 
@@ -418,6 +462,12 @@ function now(): number {
   return performance.now();
 }
 
+// What the file keeps: how the model was trained, not how many threads did it.
+function modelOptions(options: Required<AlsOptions>): Omit<Required<AlsOptions>, "threads"> {
+  const { threads: _notAModelProperty, ...kept } = options;
+  return kept;
+}
+
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -431,7 +481,7 @@ function validateOptions(o: Required<AlsOptions>): Required<AlsOptions> {
     const v = o[name] as number;
     if (typeof v !== "number" || !Number.isFinite(v) || v < min) throw new RangeError(`AlternatingLeastSquares: ${name} must be a number ≥ ${min}, got ${v}`);
   };
-  positiveInt("factors", 1); positiveInt("iterations", 0); positiveInt("cgSteps", 1); positiveInt("seed", 0);
+  positiveInt("factors", 1); positiveInt("iterations", 0); positiveInt("cgSteps", 1); positiveInt("seed", 0); positiveInt("threads", 0);
   finite("regularization", 0); finite("alpha", 0); finite("unobservedWeight", 0); finite("regularizationExponent", 0); finite("initScale", 0);
   if (o.solver !== "cg" && o.solver !== "cholesky") throw new RangeError(`AlternatingLeastSquares: solver must be 'cg' or 'cholesky', got '${o.solver}'`);
   if (o.initDistribution !== "uniform" && o.initDistribution !== "normal") throw new RangeError(`AlternatingLeastSquares: initDistribution must be 'uniform' or 'normal', got '${o.initDistribution}'`);

@@ -82,6 +82,19 @@ export interface Kernels {
 export interface Engine {
   readonly kernels: Kernels;
   readonly heap: WasmHeap;
+  /** The compiled module, for workers to instantiate over the same memory. */
+  readonly module: WebAssembly.Module;
+  /** Whether the memory is shared, so workers can run kernels on it (see pool.ts). */
+  readonly shared: boolean;
+}
+
+/** How to load the engine. */
+export interface EngineOptions {
+  /**
+   * Use the shared-memory build so fits can run on several threads. Default: wherever
+   * SharedArrayBuffer is usable (Node, Bun, Deno; browsers only when cross-origin isolated).
+   */
+  shared?: boolean;
 }
 
 /** Where the module can come from: a compiled module, its bytes, a fetch Response, or a URL. */
@@ -89,9 +102,15 @@ export type WasmSource = WebAssembly.Module | ArrayBuffer | Uint8Array | Respons
 
 let current: Engine | undefined;
 
-/** The default location of edgerec.wasm, relative to this file in src/ or dist/. */
-export function defaultWasmUrl(): URL {
-  return new URL("../build/edgerec.wasm", import.meta.url);
+/** The default location of edgerec.wasm (or its shared-memory twin), relative to this file in src/ or dist/. */
+export function defaultWasmUrl(shared = false): URL {
+  return new URL(shared ? "../build/edgerec-threads.wasm" : "../build/edgerec.wasm", import.meta.url);
+}
+
+/** Whether this runtime can share wasm memory with workers. */
+export function sharedMemoryAvailable(): boolean {
+  const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean };
+  return typeof g.SharedArrayBuffer === "function" && g.crossOriginIsolated !== false;
 }
 
 /**
@@ -99,18 +118,20 @@ export function defaultWasmUrl(): URL {
  * With no argument it finds edgerec.wasm beside the package; pass a source to load it
  * from elsewhere (a bundler's URL, bytes you fetched, a precompiled module).
  */
-export async function initEngine(source?: WasmSource): Promise<Engine> {
+export async function initEngine(source?: WasmSource, { shared = source === undefined && sharedMemoryAvailable() }: EngineOptions = {}): Promise<Engine> {
   if (current && source === undefined) return current;
-  // A non-shared memory grows on demand up to wasm32's 4 GiB; the host plans every byte.
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+  // Memory grows on demand up to wasm32's 4 GiB; the host plans every byte. The shared
+  // build is the same code compiled for a shared memory that workers can run kernels on.
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared });
+  const from = source ?? defaultWasmUrl(shared);
   let result;
   try {
-    result = await instantiate(await resolveSource(source ?? defaultWasmUrl()), { env: { memory } });
+    result = await instantiate(await resolveSource(from), { env: { memory } });
   } catch (cause) {
-    throw new Error(`edgerec: could not load the WebAssembly module from ${describe(source ?? defaultWasmUrl())}: ${(cause as Error).message}`, { cause });
+    throw new Error(`edgerec: could not load the WebAssembly module from ${describe(from)}: ${(cause as Error).message}`, { cause });
   }
   const kernels = result.instance.exports as unknown as Kernels;
-  current = { kernels, heap: new WasmHeap(memory, kernels.heapBase() >>> 0) };
+  current = { kernels, heap: new WasmHeap(memory, kernels.heapBase() >>> 0), module: result.module, shared };
   return current;
 }
 

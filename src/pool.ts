@@ -1,0 +1,140 @@
+// Threads for the kernels: workers that instantiate the same module over one shared
+// WebAssembly.Memory. The main thread plans all memory (workers never allocate) and
+// hands each worker a disjoint part of the rows with its own scratch, so results are the
+// same bits for any number of threads. Workers are unref'd: an idle pool never keeps a
+// process alive, and terminate() ends it at once.
+
+import type { Engine } from "./engine.js";
+
+type Args = (number | bigint | boolean)[];
+interface Pending { resolve(value: number): void; reject(error: Error): void }
+interface WorkerLike {
+  postMessage(message: unknown): void;
+  terminate(): unknown;
+  /** node:worker_threads only: whether a running task keeps the process alive. */
+  ref?(): void;
+  unref?(): void;
+}
+
+/** One worker: a queue of kernel calls answered in order. */
+class KernelThread {
+  private nextId = 0;
+  private readonly pending = new Map<number, Pending>();
+  private constructor(private readonly worker: WorkerLike) {}
+
+  static async start(engine: Engine): Promise<KernelThread> {
+    const url = new URL("../dist/worker.js", import.meta.url);
+    let thread!: KernelThread;
+    const ready = new Promise<void>((resolve, reject) => {
+      const onMessage = (data: { ready?: boolean; id?: number; result?: number; error?: string }) => {
+        if (data.ready) { thread.worker.unref?.(); return resolve(); }
+        const task = thread.pending.get(data.id!);
+        if (!task) return;
+        thread.pending.delete(data.id!);
+        // Idle workers must not hold the process open; busy ones must (we await them).
+        if (thread.pending.size === 0) thread.worker.unref?.();
+        if (data.error !== undefined) task.reject(new Error(`edgerec worker: ${data.error}`));
+        else task.resolve(data.result ?? 0);
+      };
+      const onError = (error: unknown) => {
+        const failure = error instanceof Error ? error : new Error(String((error as { message?: string })?.message ?? error));
+        reject(failure);
+        for (const task of thread.pending.values()) task.reject(new Error(`edgerec worker failed: ${failure.message}`));
+        thread.pending.clear();
+      };
+      thread = new KernelThread(createWorker(url, onMessage, onError));
+    });
+    thread.worker.postMessage({ module: engine.module, memory: engine.heap.memory });
+    await ready;
+    return thread;
+  }
+
+  call(kernel: string, args: Args): Promise<number> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref?.();
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, kernel, args });
+    });
+  }
+
+  terminate(): void {
+    for (const task of this.pending.values()) task.reject(new Error("edgerec worker pool terminated"));
+    this.pending.clear();
+    void this.worker.terminate();
+  }
+}
+
+let nodeWorker: (new (url: URL, options?: { execArgv?: string[] }) => WorkerLike & { on(e: string, f: (d: never) => void): void }) | undefined;
+const nodeThreads = "node:worker_threads";
+if (typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === "string") {
+  try { ({ Worker: nodeWorker } = (await import(nodeThreads)) as { Worker: typeof nodeWorker }); } catch { nodeWorker = undefined; }
+}
+
+function createWorker(url: URL, onMessage: (data: never) => void, onError: (error: unknown) => void): WorkerLike {
+  if (nodeWorker) {
+    // No inherited flags: `node --input-type=module -e …` would stop a file worker from starting.
+    const worker = new nodeWorker(url, { execArgv: [] });
+    worker.on("message", onMessage);
+    worker.on("error", onError as (d: never) => void);
+    return worker;
+  }
+  const worker = new Worker(url, { type: "module" });
+  worker.onmessage = (event) => onMessage(event.data as never);
+  worker.onerror = (event) => onError(new Error(event.message));
+  return worker;
+}
+
+/** A set of kernel threads over one engine's shared memory. */
+export class WorkerPool {
+  private constructor(readonly engine: Engine, private readonly threads: KernelThread[]) {}
+
+  /** Starts `size` workers; the engine must use shared memory. */
+  static async create(engine: Engine, size: number): Promise<WorkerPool> {
+    if (!engine.shared) throw new Error("edgerec: threads need the shared-memory engine (SharedArrayBuffer; in browsers, a cross-origin isolated page)");
+    const threads = await Promise.all(Array.from({ length: size }, () => KernelThread.start(engine)));
+    return new WorkerPool(engine, threads);
+  }
+
+  get size(): number { return this.threads.length; }
+
+  /** Runs one list of kernel calls per worker, each list in order; resolves when all are done. */
+  async run(perWorker: { kernel: string; args: Args }[][]): Promise<number[][]> {
+    if (perWorker.length > this.threads.length) throw new Error(`edgerec: ${perWorker.length} task lists for ${this.threads.length} workers`);
+    return Promise.all(perWorker.map(async (calls, w) => {
+      const results: number[] = [];
+      for (const { kernel, args } of calls) results.push(await this.threads[w].call(kernel, args));
+      return results;
+    }));
+  }
+
+  /** Ends every worker now. */
+  terminate(): void {
+    for (const thread of this.threads) thread.terminate();
+    this.threads.length = 0;
+  }
+}
+
+const pools = new WeakMap<Engine, WorkerPool>();
+
+/** The engine's pool with at least `size` workers, started on first use and kept (idle workers cost nothing and hold no process open). */
+export async function poolFor(engine: Engine, size: number): Promise<WorkerPool> {
+  const existing = pools.get(engine);
+  if (existing && existing.size >= size) return existing;
+  existing?.terminate();
+  const pool = await WorkerPool.create(engine, size);
+  pools.set(engine, pool);
+  return pool;
+}
+
+let nodeCores: number | undefined;
+if (nodeWorker) {
+  const osModule = "node:os";
+  try { nodeCores = ((await import(osModule)) as { availableParallelism(): number }).availableParallelism(); } catch { nodeCores = undefined; }
+}
+
+/** How many threads to use by default: every core. */
+export function defaultThreads(): number {
+  const g = globalThis as { navigator?: { hardwareConcurrency?: number } };
+  return Math.max(1, nodeCores ?? g.navigator?.hardwareConcurrency ?? 1);
+}

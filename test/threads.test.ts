@@ -1,0 +1,55 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { AlternatingLeastSquares, CsrMatrix, getEngine } from "../src/index.js";
+import { WorkerPool } from "../src/pool.js";
+import { randomInteractions } from "./reference.js";
+
+const digest = async (bytes: Uint8Array) => Buffer.from(await crypto.subtle.digest("SHA-256", bytes)).toString("hex");
+
+describe("threads", () => {
+  it("runs on shared memory here", () => {
+    expect(getEngine().shared).toBe(true);
+  });
+
+  it.each(["cg", "cholesky"] as const)("ALS (%s) gives bit-identical models on 1, 2 and 4 threads", async (solver) => {
+    const userItems = CsrMatrix.fromCoo(randomInteractions(900, 700, 0.03, 77));
+    const hashes = [];
+    for (const threads of [1, 2, 4]) {
+      const model = new AlternatingLeastSquares({ factors: 12, iterations: 3, solver, threads, seed: 9, regularization: 0.05 });
+      await model.fit(userItems);
+      hashes.push(await digest(model.save()));
+    }
+    expect(hashes[1]).toBe(hashes[0]);
+    expect(hashes[2]).toBe(hashes[0]);
+  }, 60_000);
+
+  it("surfaces a worker's error as an error, and terminates", async () => {
+    const pool = await WorkerPool.create(getEngine(), 2);
+    await expect(pool.run([[{ kernel: "noSuchKernel", args: [] }]])).rejects.toThrow(/edgerec worker: no kernel 'noSuchKernel'/);
+    expect(await pool.run([[{ kernel: "log1p", args: [0] }], [{ kernel: "pow", args: [2, 10] }]])).toEqual([[0], [1024]]);
+    pool.terminate();
+    await expect(pool.run([[{ kernel: "log1p", args: [0] }]])).rejects.toThrow(/2? ?task lists|workers/);
+  }, 30_000);
+
+  it("leaves no process hanging after a threaded fit", () => {
+    const script = `import { AlternatingLeastSquares, CsrMatrix } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)};
+      const m = CsrMatrix.fromCoo({ rows: [0, 0, 1, 2, 2], cols: [0, 1, 1, 0, 2], shape: [3, 3] });
+      const model = new AlternatingLeastSquares({ factors: 2, iterations: 2, threads: 2 });
+      await model.fit(m);
+      console.log("fitted");`;
+    // Inside the project (test/.tmp, git-ignored), so Deno resolves packages from its package.json.
+    const dir = fileURLToPath(new URL("./.tmp/", import.meta.url));
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `threaded-fit-${process.pid}.mjs`);
+    writeFileSync(file, script);
+    const args = "Deno" in globalThis ? ["run", "-A", file] : [file];
+    const result = spawnSync(process.execPath, args, { encoding: "utf8", timeout: 30_000, cwd: fileURLToPath(new URL("..", import.meta.url)) });
+    expect(result.error, "the process did not exit by itself").toBeUndefined();
+    expect(result.stdout.trim()).toBe("fitted");
+    expect(result.status).toBe(0);
+  }, 40_000);
+});
