@@ -7,7 +7,7 @@ import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import { FactorModel } from "./factorization.js";
 import { defaultThreads, poolFor, type WorkerPool } from "./pool.js";
-import { extraChunks, restoreExtraChunks } from "./catalog.js";
+import { extraChunks } from "./catalog.js";
 import { pow } from "./math.js";
 import { readModelFile, writeModelFile } from "./model-file.js";
 
@@ -249,34 +249,10 @@ export class AlternatingLeastSquares extends FactorModel {
     const file = readModelFile(bytes);
     if (file.kind !== "als") throw new Error(`AlternatingLeastSquares.load: the file holds a '${file.kind}' model, not 'als'`);
     const model = new AlternatingLeastSquares(file.options as AlsOptions);
-    model.allocateFactors(file.nUsers, file.nItems);
-    model.engine.heap.f32(model.userFactorsPtr, file.nUsers * file.factors).set(file.userFactors);
-    model.engine.heap.f32(model.itemFactorsPtr, file.nItems * file.factors).set(file.itemFactors);
-    restoreExtraChunks(model, file);
+    model.restoreFrom(file);
     return model;
   }
 
-  /** Frees the factors' wasm memory now. */
-  dispose(): void {
-    this.factorsChanged();
-    if (this.userFactorsPtr) this.engine.heap.release(this.userFactorsPtr);
-    if (this.itemFactorsPtr) this.engine.heap.release(this.itemFactorsPtr);
-    this.userFactorsPtr = this.itemFactorsPtr = 0;
-    this.nUsers = this.nItems = 0;
-  }
-
-  protected checkFitted(): void {
-    if (!this.userFactorsPtr) throw new Error("AlternatingLeastSquares: the model is not fitted: call fit() or load() first");
-  }
-
-  private allocateFactors(nUsers: number, nItems: number): void {
-    this.dispose();
-    const k = this.factors;
-    this.nUsers = nUsers;
-    this.nItems = nItems;
-    this.userFactorsPtr = this.engine.heap.alloc(Math.max(nUsers * k, 1) * 4);
-    this.itemFactorsPtr = this.engine.heap.alloc(Math.max(nItems * k, 1) * 4);
-  }
 
   private initialiseFactors(): void {
     const { kernels } = this.engine;

@@ -17,7 +17,7 @@
 import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import { FactorModel } from "./factorization.js";
-import { extraChunks, restoreExtraChunks } from "./catalog.js";
+import { extraChunks } from "./catalog.js";
 import { readModelFile, writeModelFile } from "./model-file.js";
 
 export interface BprOptions {
@@ -177,34 +177,10 @@ export class BayesianPersonalizedRanking extends FactorModel {
     if (file.kind !== "bpr") throw new Error(`BayesianPersonalizedRanking.load: the file holds a '${file.kind}' model, not 'bpr'`);
     const model = new BayesianPersonalizedRanking(file.options as BprOptions);
     if (file.factors !== model.factors) throw new Error(`edgerec model file: rows of ${file.factors} floats, but ${model.options.factors} factors need ${model.factors} (the factors and the bias)`);
-    model.allocateFactors(file.nUsers, file.nItems);
-    model.engine.heap.f32(model.userFactorsPtr, file.nUsers * file.factors).set(file.userFactors);
-    model.engine.heap.f32(model.itemFactorsPtr, file.nItems * file.factors).set(file.itemFactors);
-    restoreExtraChunks(model, file);
+    model.restoreFrom(file);
     return model;
   }
 
-  /** Frees the factors' wasm memory now. */
-  dispose(): void {
-    this.factorsChanged();
-    if (this.userFactorsPtr) this.engine.heap.release(this.userFactorsPtr);
-    if (this.itemFactorsPtr) this.engine.heap.release(this.itemFactorsPtr);
-    this.userFactorsPtr = this.itemFactorsPtr = 0;
-    this.nUsers = this.nItems = 0;
-  }
-
-  protected checkFitted(): void {
-    if (!this.userFactorsPtr) throw new Error("BayesianPersonalizedRanking: the model is not fitted: call fit() or load() first");
-  }
-
-  private allocateFactors(nUsers: number, nItems: number): void {
-    this.dispose();
-    const width = this.factors;
-    this.nUsers = nUsers;
-    this.nItems = nItems;
-    this.userFactorsPtr = this.engine.heap.alloc(Math.max(nUsers * width, 1) * 4);
-    this.itemFactorsPtr = this.engine.heap.alloc(Math.max(nItems * width, 1) * 4);
-  }
 }
 
 /**

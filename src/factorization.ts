@@ -2,9 +2,10 @@
 // MatrixFactorizationBase): recommend, similarItems, similarUsers. Scores are inner
 // products of factor rows; top-n is exact and computed in wasm by topKRows.
 
-import type { Catalog } from "./catalog.js";
+import { restoreExtraChunks, type Catalog } from "./catalog.js";
 import type { CsrMatrix } from "./csr.js";
 import type { Engine } from "./engine.js";
+import type { ModelFileContents } from "./model-file.js";
 
 /** The n best items for one query, best first. */
 export interface TopN {
@@ -49,8 +50,8 @@ const QUERY_CHUNK = 1024;
 export abstract class FactorModel {
   /** @internal */ abstract readonly engine: Engine;
   abstract readonly factors: number;
-  abstract readonly nUsers: number;
-  abstract readonly nItems: number;
+  abstract nUsers: number;
+  abstract nItems: number;
   /** @internal */ protected abstract userFactorsPtr: number;
   /** @internal */ protected abstract itemFactorsPtr: number;
   private normCache: { users?: number; items?: number } = {};
@@ -148,7 +149,36 @@ export abstract class FactorModel {
     this.normCache = {};
   }
 
-  protected abstract checkFitted(): void;
+  /** Frees the factors' wasm memory now. */
+  dispose(): void {
+    this.factorsChanged();
+    if (this.userFactorsPtr) this.engine.heap.release(this.userFactorsPtr);
+    if (this.itemFactorsPtr) this.engine.heap.release(this.itemFactorsPtr);
+    this.userFactorsPtr = this.itemFactorsPtr = 0;
+    this.nUsers = this.nItems = 0;
+  }
+
+  protected checkFitted(): void {
+    if (!this.userFactorsPtr) throw new Error(`${this.constructor.name}: the model is not fitted: call fit() or load() first`);
+  }
+
+  /** @internal Fresh (uninitialised) factor rows for nUsers × nItems, replacing any old ones. */
+  protected allocateFactors(nUsers: number, nItems: number): void {
+    this.dispose();
+    const width = this.factors;
+    this.nUsers = nUsers;
+    this.nItems = nItems;
+    this.userFactorsPtr = this.engine.heap.alloc(Math.max(nUsers * width, 1) * 4);
+    this.itemFactorsPtr = this.engine.heap.alloc(Math.max(nItems * width, 1) * 4);
+  }
+
+  /** @internal The factors, catalog and training matrix of a model file read by readModelFile. */
+  protected restoreFrom(file: ModelFileContents): void {
+    this.allocateFactors(file.nUsers, file.nItems);
+    this.engine.heap.f32(this.userFactorsPtr, file.nUsers * file.factors).set(file.userFactors);
+    this.engine.heap.f32(this.itemFactorsPtr, file.nItems * file.factors).set(file.itemFactors);
+    restoreExtraChunks(this, file);
+  }
 
   private inverseNorms(side: "users" | "items"): number {
     const cached = this.normCache[side];
