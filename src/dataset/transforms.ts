@@ -6,7 +6,8 @@
 
 /** Interactions as parallel columns; user/item index into the key arrays. */
 import type { InteractionTable } from "../io/interactions.js";
-import { log, log1p } from "../math.js";
+import { log1p } from "../math.js";
+import { bm25Values, tfidfValues } from "../weighting.js";
 
 export type Interactions = Pick<InteractionTable, "user" | "item" | "value" | "timestamp" | "userKeys" | "itemKeys" | "itemLabels">;
 
@@ -310,30 +311,17 @@ export function confidence(data: Interactions, scheme: ConfidenceScheme, options
       const doc = byItems ? summed.item : summed.user, term = byItems ? summed.user : summed.item;
       const nDocs = byItems ? summed.itemKeys.length : summed.userKeys.length;
       const nTerms = byItems ? summed.userKeys.length : summed.itemKeys.length;
-      // Rows are distinct pairs by now, so a term's row count is its document frequency.
-      const documentFrequency = new Float64Array(nTerms);
-      for (let r = 0; r < rows; r++) documentFrequency[term[r]]++;
-      // wasm logs, not Math.log: JavaScriptCore (Bun) and V8 differ in the last bit.
-      // ln(N) − ln(1 + df) as one log, so an item every document has weighs exactly 0.
-      const idf = documentFrequency.map((df) => log(nDocs / (1 + df)));
       const roles = `documents = ${documents}, terms = ${byItems ? "users" : "items"}`;
+      // Rows are distinct pairs by now, as the shared weighting maths expects.
       if (scheme === "tfidf") {
         for (let r = 0; r < rows; r++) {
           if (before[r] < 0) throw new RangeError(`${transform}: tfidf takes √value, but row ${r} (after summing duplicates) has value ${before[r]}`);
-          value[r] = Math.sqrt(before[r]) * idf[term[r]];
         }
+        value.set(tfidfValues(term, before, nDocs, nTerms));
         description = `tfidf (${roles})`;
       } else {
         if (!Number.isFinite(K1) || !Number.isFinite(B)) throw new RangeError(`${transform}: K1 ${K1} and B ${B} must be finite numbers`);
-        const lengthNorm = new Float64Array(nDocs);
-        let total = 0;
-        for (let r = 0; r < rows; r++) { lengthNorm[doc[r]] += before[r]; total += before[r]; }
-        const meanRowSum = total / nDocs;
-        for (let d = 0; d < nDocs; d++) lengthNorm[d] = (1 - B) + (B * lengthNorm[d]) / meanRowSum;
-        for (let r = 0; r < rows; r++) {
-          const v = before[r];
-          value[r] = ((v * (K1 + 1)) / (K1 * lengthNorm[doc[r]] + v)) * idf[term[r]];
-        }
+        value.set(bm25Values(doc, term, before, nDocs, nTerms, K1, B));
         description = `bm25 (K1 = ${K1}, B = ${B}, ${roles})`;
       }
       break;
