@@ -4,6 +4,7 @@
 export { cooFirstInvalid, isNonDecreasing, countToIndptr, scatterByRow, sortRowsSumDuplicates, transpose } from "./sparse";
 export { gram, solveRowsCg, solveRowsCholesky, buildRowSystem, choleskyFactor, choleskySolve, lossRows, regularizationRows, sumAbs } from "./als";
 export { inverseNorms, rowNorms, topKBlocked } from "./topk";
+export { quantizeRows, topKQuantized } from "./topk-quantized";
 export { symmetricMatVec } from "./vector";
 export { fillUniform, fillNormal } from "./random";
 export { bprRowIds, bprInitialize, bprSamples, bprDrawSamples } from "./bpr";

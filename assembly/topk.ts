@@ -63,11 +63,12 @@ export function heapSiftUp(ids: usize, scores: usize, pos: i32): void {
 
 // At most 31 queries a topKBlocked call: a u32 mask word has a bit per query, and bit 31
 // is the filter shared by all.
-const FILTERED: u32 = 1 << 31;
+export const FILTERED: u32 = 1 << 31;
 
-// Per-query state in the caller's scratch (4 words a query): heap size, query scale
-// (1/‖q‖ in cosine mode, else 1), ‖q‖ for pruning, and whether the query is done.
-const STATE_WORDS: usize = 4;
+// Per-query state in the caller's scratch (8 words a query): heap size, query scale
+// (1/‖q‖ in cosine mode, else 1), ‖q‖ for pruning, whether the query is done, and for
+// the quantized pass (topk-quantized.ts) its scale, ‖q̂‖ and error bound.
+export const STATE_WORDS: usize = 8;
 
 /**
  * For each query q in [0, nQueries) (nQueries ≤ MAX_BLOCK_QUERIES): the n best targets,
@@ -79,9 +80,6 @@ const STATE_WORDS: usize = 4;
  * - `mask` holds a u32 per target: bit 31 filters it for every query; bit q is set here
  *   for the targets in query q's row of the exclusion CSR (row q when
  *   `excludeByPosition`, else the query's row id) and cleared before returning.
- * - Pruning: when `orderNorms` is set it holds ‖order[c]‖, non-increasing, and a query
- *   stops once its n-th best score beats ‖q‖·‖t‖ (Cauchy–Schwarz, with rounding slack)
- *   for every target left. Exact: a pruned target could never enter the top n.
  *
  * Blocking: targets are taken in blocks that stay in cache while every query scores them;
  * the micro-kernel scores 4 queries × 2 targets per pass, each target row loaded once for
@@ -91,15 +89,12 @@ const STATE_WORDS: usize = 4;
  */
 export function topKBlocked(
   queries: usize, queryIds: usize, nQueries: i32,
-  targets: usize, k: i32, order: usize, nOrder: i32, orderNorms: usize, targetInvNorms: usize,
+  targets: usize, k: i32, order: usize, nOrder: i32, targetInvNorms: usize,
   mask: usize, excludeIndptr: usize, excludeIndices: usize, excludeByPosition: bool,
   n: i32, outIds: usize, outScores: usize, state: usize,
 ): void {
   const rowBytes = <usize>k << 2;
   const vectorFloats = k & ~3;
-  const nGroups = (nQueries + 3) >> 2;
-  // Rounding slack for the pruning bound: a computed dot may exceed ‖q‖‖t‖ by ~k ulps.
-  const slack: f32 = 1 + <f32>(k + 8) * 2.4e-7;
   // About 64 KB of target rows per block: stays in L2 while all queries pass over it.
   const blockTargets = max(8, <i32>(<usize>65536 / rowBytes) & ~1);
 
@@ -117,19 +112,10 @@ export function topKBlocked(
 
   for (let blockStart = 0; blockStart < nOrder; blockStart += blockTargets) {
     const blockEnd = min(nOrder, blockStart + blockTargets);
-    let active = 0;
-    for (let g = 0; g < nGroups; g++) {
-      const first = g << 2;
-      const lanes = min(4, nQueries - first);
-      if (orderNorms) pruneGroup(state, first, lanes, n, outScores, load<f32>(orderNorms + (<usize>blockStart << 2)) * slack);
-      let groupActive = false;
-      for (let j = 0; j < lanes; j++) if (!load<i32>(state + <usize>(first + j) * (STATE_WORDS << 2), 12)) groupActive = true;
-      if (!groupActive) continue;
-      active++;
-      scoreBlock(queries, queryIds, first, lanes, targets, k, vectorFloats, order, blockStart, blockEnd, targetInvNorms,
+    for (let first = 0; first < nQueries; first += 4) {
+      scoreBlock(queries, queryIds, first, min(4, nQueries - first), targets, k, vectorFloats, order, blockStart, blockEnd, targetInvNorms,
         mask, n, outIds, outScores, state);
     }
-    if (active == 0) break;
   }
 
   for (let q = 0; q < nQueries; q++) {
@@ -142,7 +128,7 @@ export function topKBlocked(
   }
 }
 
-function flagExclusions(mask: usize, indptr: usize, indices: usize, row: i32, bit: u32, set: bool): void {
+export function flagExclusions(mask: usize, indptr: usize, indices: usize, row: i32, bit: u32, set: bool): void {
   const start = load<i32>(indptr + (<usize>row << 2)), end = load<i32>(indptr + ((<usize>row + 1) << 2));
   for (let e = start; e < end; e++) {
     const m = mask + (<usize>load<i32>(indices + (<usize>e << 2)) << 2);
@@ -150,35 +136,22 @@ function flagExclusions(mask: usize, indptr: usize, indices: usize, row: i32, bi
   }
 }
 
-// Marks done each query of the group whose heap is full and whose n-th best beats
-// ‖q‖ × (bound on every remaining target's norm).
 // @ts-ignore: decorator
 @inline
-function pruneGroup(state: usize, first: i32, lanes: i32, n: i32, outScores: usize, remainingNormBound: f32): void {
-  for (let j = 0; j < lanes; j++) {
-    const st = state + <usize>(first + j) * (STATE_WORDS << 2);
-    if (load<i32>(st, 12) || load<i32>(st) < n) continue;
-    const nthBest = load<f32>(outScores + <usize>(first + j) * (<usize>n << 2));
-    if (nthBest > load<f32>(st, 8) * remainingNormBound) store<i32>(st, 1, 12);
-  }
-}
-
-// @ts-ignore: decorator
-@inline
-function queryRow(queries: usize, queryIds: usize, q: i32, rowBytes: usize): usize {
+export function queryRow(queries: usize, queryIds: usize, q: i32, rowBytes: usize): usize {
   return queries + <usize>(queryIds ? load<i32>(queryIds + (<usize>q << 2)) : q) * rowBytes;
 }
 
 // @ts-ignore: decorator
 @inline
-function scaleOf(state: usize, q: i32, end: i32): f32 {
+export function scaleOf(state: usize, q: i32, end: i32): f32 {
   return q < end ? load<f32>(state + <usize>q * (STATE_WORDS << 2), 4) : 0;
 }
 
 // The admission threshold of query q: its heap root once full, else -inf (admit all).
 // @ts-ignore: decorator
 @inline
-function thresholdOf(state: usize, q: i32, end: i32, n: i32, outScores: usize): f32 {
+export function thresholdOf(state: usize, q: i32, end: i32, n: i32, outScores: usize): f32 {
   if (q >= end) return Infinity; // padding lane: admits nothing
   const st = state + <usize>q * (STATE_WORDS << 2);
   if (load<i32>(st, 12)) return Infinity; // done
@@ -188,7 +161,7 @@ function thresholdOf(state: usize, q: i32, end: i32, n: i32, outScores: usize): 
 // Sum of the four lanes of each of a, b, c, d: [Σa, Σb, Σc, Σd], pairwise as dot() does.
 // @ts-ignore: decorator
 @inline
-function laneSums(a: v128, b: v128, c: v128, d: v128): v128 {
+export function laneSums(a: v128, b: v128, c: v128, d: v128): v128 {
   const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7)); // [a0+a1, a2+a3, b0+b1, b2+b3]
   const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 2, 4, 6), v128.shuffle<f32>(c, d, 1, 3, 5, 7));
   return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 2, 4, 6), v128.shuffle<f32>(ab, cd, 1, 3, 5, 7)); // (x0+x1)+(x2+x3)
@@ -273,42 +246,46 @@ function admit(
     const score = laneOf(scores, j);
     if (!(score >= laneOf(thresholds, j))) continue;
     if (flags & (FILTERED | (<u32>1 << q))) continue;
-    const st = state + <usize>q * (STATE_WORDS << 2);
-    const ids = outIds + <usize>q * (<usize>n << 2), heapScores = outScores + <usize>q * (<usize>n << 2);
-    const size = load<i32>(st);
-    if (size < n) {
-      store<f32>(heapScores + (<usize>size << 2), score);
-      store<i32>(ids + (<usize>size << 2), t);
-      heapSiftUp(ids, heapScores, size);
-      store<i32>(st, size + 1);
-    } else if (worse(load<f32>(heapScores), load<i32>(ids), score, t)) {
-      store<f32>(heapScores, score);
-      store<i32>(ids, t);
-      heapSiftDown(ids, heapScores, 0, size);
-    } else {
-      continue;
-    }
-    const threshold: f32 = load<i32>(st) < n ? -Infinity : load<f32>(heapScores);
-    thresholds = withLane(thresholds, j, threshold);
+    if (!offer(state, q, score, t, n, outIds, outScores)) continue;
+    thresholds = withLane(thresholds, j, thresholdOf(state, q, q + 1, n, outScores));
   }
   return thresholds;
 }
 
+// Query q's heap takes (score, t) if not full or if it beats the root (score, then smaller id).
+export function offer(state: usize, q: i32, score: f32, t: i32, n: i32, outIds: usize, outScores: usize): bool {
+  const st = state + <usize>q * (STATE_WORDS << 2);
+  const ids = outIds + <usize>q * (<usize>n << 2), heapScores = outScores + <usize>q * (<usize>n << 2);
+  const size = load<i32>(st);
+  if (size < n) {
+    store<f32>(heapScores + (<usize>size << 2), score);
+    store<i32>(ids + (<usize>size << 2), t);
+    heapSiftUp(ids, heapScores, size);
+    store<i32>(st, size + 1);
+    return true;
+  }
+  if (!worse(load<f32>(heapScores), load<i32>(ids), score, t)) return false;
+  store<f32>(heapScores, score);
+  store<i32>(ids, t);
+  heapSiftDown(ids, heapScores, 0, size);
+  return true;
+}
+
 // @ts-ignore: decorator
 @inline
-function laneOf(v: v128, j: i32): f32 {
+export function laneOf(v: v128, j: i32): f32 {
   return j == 0 ? f32x4.extract_lane(v, 0) : j == 1 ? f32x4.extract_lane(v, 1) : j == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
 }
 
 // @ts-ignore: decorator
 @inline
-function withLane(v: v128, j: i32, x: f32): v128 {
+export function withLane(v: v128, j: i32, x: f32): v128 {
   return j == 0 ? f32x4.replace_lane(v, 0, x) : j == 1 ? f32x4.replace_lane(v, 1, x) : j == 2 ? f32x4.replace_lane(v, 2, x) : f32x4.replace_lane(v, 3, x);
 }
 
 // Pops the heap's worst to the back until empty (leaving the row best first) and pads
 // unused slots with id -1, score -inf.
-function finishRow(ids: usize, scores: usize, size: i32, n: i32): void {
+export function finishRow(ids: usize, scores: usize, size: i32, n: i32): void {
   for (let last = size - 1; last > 0; last--) {
     const s = load<f32>(scores), i = load<i32>(ids);
     store<f32>(scores, load<f32>(scores + (<usize>last << 2))); store<i32>(ids, load<i32>(ids + (<usize>last << 2)));

@@ -11,8 +11,15 @@ type Ptr = number;
 /** The module's raw exports (see assembly/). Pointers are byte offsets into memory. */
 /** assembly/topk.ts topKBlocked's parameters, in order. */
 export type TopKBlockedArgs = [
-  queries: Ptr, queryIds: Ptr, nQueries: number, targets: Ptr, k: number, order: Ptr, nOrder: number, orderNorms: Ptr, targetInvNorms: Ptr,
+  queries: Ptr, queryIds: Ptr, nQueries: number, targets: Ptr, k: number, order: Ptr, nOrder: number, targetInvNorms: Ptr,
   mask: Ptr, excludeIndptr: Ptr, excludeIndices: Ptr, excludeByPosition: boolean, n: number, outIds: Ptr, outScores: Ptr, state: Ptr,
+];
+
+/** assembly/topk-quantized.ts topKQuantized's parameters, in order. */
+export type TopKQuantizedArgs = [
+  queries: Ptr, queryIds: Ptr, nQueries: number, targets: Ptr, k: number, kq: number, nTargets: number,
+  quantized: Ptr, ids: Ptr, scales: Ptr, residuals: Ptr, norms: Ptr, invNorms: Ptr, cosine: boolean,
+  mask: Ptr, excludeIndptr: Ptr, excludeIndices: Ptr, excludeByPosition: boolean, n: number, outIds: Ptr, outScores: Ptr, state: Ptr, queryQuantized: Ptr,
 ];
 
 export interface Kernels {
@@ -53,6 +60,8 @@ export interface Kernels {
   inverseNorms(m: Ptr, nRows: number, k: number, out: Ptr): void;
   rowNorms(m: Ptr, nRows: number, k: number, out: Ptr): void;
   topKBlocked(...args: TopKBlockedArgs): void;
+  quantizeRows(m: Ptr, nRows: number, k: number, kq: number, order: Ptr, quantized: Ptr, ids: Ptr, scales: Ptr, residuals: Ptr, norms: Ptr, invNorms: Ptr): void;
+  topKQuantized(...args: TopKQuantizedArgs): void;
   fillUniform(out: Ptr, n: number, seed: bigint, first: bigint, scale: number): void;
   fillNormal(out: Ptr, n: number, seed: bigint, first: bigint, stddev: number): void;
   bprRowIds(indptr: Ptr, nRows: number, out: Ptr): void;

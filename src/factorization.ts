@@ -7,7 +7,7 @@ import type { CsrMatrix } from "./csr.js";
 import type { Engine } from "./engine.js";
 import type { ModelFileContents } from "./model-file.js";
 import { poolFor, threadsFor } from "./pool.js";
-import { topK, topKParallel, type Exclusion, type TopKJob, type TopKRows } from "./top-k.js";
+import { topK, topKParallel, type Exclusion, type QuantizedTargets, type TopKJob, type TopKRows } from "./top-k.js";
 
 /** The n best items for one query, best first. */
 export interface TopN {
@@ -58,7 +58,7 @@ export abstract class FactorModel {
   /** @internal */ protected abstract userFactorsPtr: number;
   /** @internal */ protected abstract itemFactorsPtr: number;
   // Per factor matrix: 1/‖row‖ (cosine), and row ids sorted by norm with their norms (pruning).
-  private normCache: Partial<Record<"users" | "items", { inverse?: number; order?: number; sortedNorms?: number }>> = {};
+  private normCache: Partial<Record<"users" | "items", { inverse?: number; quantized?: QuantizedTargets }>> = {};
   /** The data's own ids and item names, saved with the model (set by whoever trains it). */
   catalog?: Catalog;
   /** The training users × items matrix, saved with the model when set: lets a loaded model filter and explain. */
@@ -174,7 +174,10 @@ export abstract class FactorModel {
   /** @internal Call after factors change: cached norms are stale. */
   protected factorsChanged(): void {
     const { heap } = this.engine;
-    for (const cache of Object.values(this.normCache)) for (const ptr of Object.values(cache)) if (ptr) heap.release(ptr);
+    for (const cache of Object.values(this.normCache)) {
+      if (cache.inverse) heap.release(cache.inverse);
+      if (cache.quantized) { heap.release(cache.quantized.quantized); heap.release(cache.quantized.ids); }
+    }
     this.normCache = {};
   }
 
@@ -222,29 +225,35 @@ export abstract class FactorModel {
     return cache.inverse;
   }
 
-  // Row ids by decreasing norm, with the norms: lets inner-product top-n stop early.
-  private normOrder(side: "users" | "items"): { order: number; sortedNorms: number } {
+  // A 16-bit copy of one side's factors in decreasing-norm order, for the two-pass top-n
+  // kernel (built once per factor matrix, about half the size of the factors).
+  private quantizedTargets(side: "users" | "items"): QuantizedTargets {
     const cache = (this.normCache[side] ??= {});
-    if (cache.order && cache.sortedNorms) return { order: cache.order, sortedNorms: cache.sortedNorms };
+    if (cache.quantized) return cache.quantized;
     const { heap, kernels } = this.engine;
     const { ptr, rows } = this.factorRows(side);
+    const kq = Math.ceil(this.factors / 8) * 8;
     const norms = new Float32Array(rows);
-    const scratch = heap.alloc(Math.max(rows, 1) * 4);
+    const perRow = heap.alloc(Math.max(rows, 1) * 4 * 5); // ids, scales, residuals, norms, inverse norms
+    let quantized = 0;
     try {
-      kernels.rowNorms(ptr, rows, this.factors, scratch);
-      norms.set(heap.f32(scratch, rows));
-    } finally {
-      heap.release(scratch);
+      kernels.rowNorms(ptr, rows, this.factors, perRow);
+      norms.set(heap.f32(perRow, rows));
+      const order = new Int32Array(rows);
+      for (let r = 0; r < rows; r++) order[r] = r;
+      order.sort((a, b) => norms[b] - norms[a] || a - b);
+      heap.i32(perRow, rows).set(order);
+      quantized = heap.alloc(Math.max(rows, 1) * kq * 2);
+      const at = (j: number) => perRow + j * rows * 4;
+      // quantizeRows reads the order from ids' own slot before writing each id back: same value.
+      kernels.quantizeRows(ptr, rows, this.factors, kq, at(0), quantized, at(0), at(1), at(2), at(3), at(4));
+      cache.quantized = { kq, quantized, ids: at(0), scales: at(1), residuals: at(2), norms: at(3), invNorms: at(4) };
+      return cache.quantized;
+    } catch (error) {
+      heap.release(perRow);
+      if (quantized) heap.release(quantized);
+      throw error;
     }
-    const order = new Int32Array(rows);
-    for (let r = 0; r < rows; r++) order[r] = r;
-    order.sort((a, b) => norms[b] - norms[a] || a - b);
-    cache.order = heap.alloc(Math.max(rows, 1) * 4);
-    heap.i32(cache.order, rows).set(order);
-    cache.sortedNorms = heap.alloc(Math.max(rows, 1) * 4);
-    const sorted = heap.f32(cache.sortedNorms, rows);
-    for (let r = 0; r < rows; r++) sorted[r] = norms[order[r]];
-    return { order: cache.order, sortedNorms: cache.sortedNorms };
   }
 
   // The top-n job for queries against one side's factors; blocks it allocates go to `owned`.
@@ -257,19 +266,19 @@ export abstract class FactorModel {
     const { ptr: targets, rows: nTargets } = this.factorRows(side);
     const targetName = side === "users" ? "user" : "item";
     const filterIds = filter ? this.checkIds(filter, nTargets, targetName) : undefined;
-    let order = 0, nOrder = nTargets, orderNorms = 0;
+    let order = 0, nOrder = nTargets, quantized: QuantizedTargets | undefined;
     if (candidates) {
       const candidateIds = this.checkIds(candidates, nTargets, targetName);
       nOrder = candidateIds.length;
       order = heap.alloc(Math.max(nOrder, 1) * 4);
       owned.push(order);
       heap.i32(order, nOrder).set(candidateIds);
-    } else if (!cosine) {
-      ({ order, sortedNorms: orderNorms } = this.normOrder(side));
+    } else {
+      quantized = this.quantizedTargets(side);
     }
     return {
       queries, queryIds, nQueries, targets, nTargets, k: this.factors, targetInvNorms: cosine ? this.inverseNorms(side) : 0,
-      order, nOrder, orderNorms, filter: filterIds, exclude, n: Math.min(n, nOrder),
+      order, nOrder, quantized, filter: filterIds, exclude, n: Math.min(n, nOrder),
     };
   }
 

@@ -4,7 +4,7 @@
 // and scratch and a contiguous share of the queries, so every answer is the same bits
 // whichever thread computed it.
 
-import type { Engine, TopKBlockedArgs } from "./engine.js";
+import type { Engine, TopKBlockedArgs, TopKQuantizedArgs } from "./engine.js";
 import type { WorkerPool } from "./pool.js";
 
 /** Queries per topKBlocked call: its u32 mask has one bit per query plus the shared filter bit. */
@@ -15,6 +15,9 @@ const FILTERED = 1 << 31;
 
 /** Items to skip per query: a CSR in wasm, its rows by query position or by query row id. */
 export interface Exclusion { indptr: number; indices: number; byPosition: boolean }
+
+/** A 16-bit copy of every target row, in norm order (assembly/topk-quantized.ts quantizeRows). */
+export interface QuantizedTargets { kq: number; quantized: number; ids: number; scales: number; residuals: number; norms: number; invNorms: number }
 
 /** One top-n job: every pointer is into wasm memory and outlives the job. */
 export interface TopKJob {
@@ -27,11 +30,11 @@ export interface TopKJob {
   k: number;
   /** 1/‖t‖ per target for cosine scores, or 0 for inner products. */
   targetInvNorms: number;
-  /** Targets to scan, in this order (i32 ids), or 0 for all in id order. */
+  /** Without `quantized`: the targets to scan, in this order (i32 ids), or 0 for all in id order. */
   order: number;
   nOrder: number;
-  /** ‖order[c]‖, non-increasing, to prune by norm bound; 0 for no pruning. */
-  orderNorms: number;
+  /** When set, every target is scanned through this copy (the exact two-pass kernel) instead of `order`. */
+  quantized?: QuantizedTargets;
   /** Target ids never returned. */
   filter?: Int32Array;
   exclude?: Exclusion;
@@ -42,7 +45,8 @@ export interface TopKJob {
 /** n ids and scores per query, row-major; unused slots hold id -1. */
 export interface TopKRows { ids: Int32Array; scores: Float32Array }
 
-interface Lane { mask: number; state: number; queryIds: number; outIds: number; outScores: number }
+interface Lane { mask: number; state: number; queryIds: number; queryQuantized: number; outIds: number; outScores: number }
+type KernelCall = { kernel: "topKBlocked"; args: TopKBlockedArgs } | { kernel: "topKQuantized"; args: TopKQuantizedArgs };
 
 /** Runs the job on this thread. */
 export function topK(engine: Engine, job: TopKJob): TopKRows {
@@ -52,7 +56,8 @@ export function topK(engine: Engine, job: TopKJob): TopKRows {
     for (let first = 0; first < job.nQueries; first += ROUND_QUERIES) {
       const count = Math.min(ROUND_QUERIES, job.nQueries - first);
       for (const call of roundCalls(engine, job, lane, first, count)) {
-        engine.kernels.topKBlocked(...call);
+        if (call.kernel === "topKQuantized") engine.kernels.topKQuantized(...call.args);
+        else engine.kernels.topKBlocked(...call.args);
       }
       collect(engine, job, lane, first, count, result);
     }
@@ -76,7 +81,7 @@ export async function topKParallel(engine: Engine, pool: WorkerPool, job: TopKJo
       const share = Math.ceil(count / threads / CALL_QUERIES) * CALL_QUERIES;
       const shares = lanes.map((lane, w) => ({ lane, first: first + w * share, count: Math.max(0, Math.min(share, count - w * share)) }))
         .filter((s) => s.count > 0);
-      await pool.run(shares.map((s) => roundCalls(engine, job, s.lane, s.first, s.count).map((args) => ({ kernel: "topKBlocked", args }))));
+      await pool.run(shares.map((s) => roundCalls(engine, job, s.lane, s.first, s.count)));
       for (const s of shares) collect(engine, job, s.lane, s.first, s.count, result);
     }
   } finally {
@@ -91,10 +96,11 @@ function emptyResult(job: TopKJob): TopKRows {
 
 function allocateLane(engine: Engine, job: TopKJob, roundQueries: number): Lane {
   const { heap } = engine;
-  const lane: Lane = { mask: 0, state: 0, queryIds: 0, outIds: 0, outScores: 0 };
+  const lane: Lane = { mask: 0, state: 0, queryIds: 0, queryQuantized: 0, outIds: 0, outScores: 0 };
   try {
     lane.mask = heap.allocZeroed(Math.max(job.nTargets, 1) * 4);
-    lane.state = heap.alloc(CALL_QUERIES * 16);
+    lane.state = heap.alloc(CALL_QUERIES * 32);
+    if (job.quantized) lane.queryQuantized = heap.alloc(CALL_QUERIES * job.quantized.kq * 2);
     if (job.queryIds) lane.queryIds = heap.alloc(Math.max(roundQueries, 1) * 4);
     lane.outIds = heap.alloc(Math.max(roundQueries * job.n, 1) * 4);
     lane.outScores = heap.alloc(Math.max(roundQueries * job.n, 1) * 4);
@@ -110,13 +116,13 @@ function allocateLane(engine: Engine, job: TopKJob, roundQueries: number): Lane 
 }
 
 function releaseLane(engine: Engine, lane: Lane): void {
-  for (const ptr of [lane.mask, lane.state, lane.queryIds, lane.outIds, lane.outScores]) if (ptr) engine.heap.release(ptr);
+  for (const ptr of [lane.mask, lane.state, lane.queryIds, lane.queryQuantized, lane.outIds, lane.outScores]) if (ptr) engine.heap.release(ptr);
 }
 
 // The kernel calls for queries [first, first + count) of the job, into the lane's rows.
-function roundCalls(engine: Engine, job: TopKJob, lane: Lane, first: number, count: number): TopKBlockedArgs[] {
+function roundCalls(engine: Engine, job: TopKJob, lane: Lane, first: number, count: number): KernelCall[] {
   if (job.queryIds) engine.heap.i32(lane.queryIds, count).set(job.queryIds.subarray(first, first + count));
-  const calls: TopKBlockedArgs[] = [];
+  const calls: KernelCall[] = [];
   for (let at = 0; at < count; at += CALL_QUERIES) {
     const size = Math.min(CALL_QUERIES, count - at);
     const position = first + at;
@@ -127,9 +133,13 @@ function roundCalls(engine: Engine, job: TopKJob, lane: Lane, first: number, cou
     // Exclusion rows by position follow the call; rows by id are absolute.
     const byPosition = exclude ? exclude.byPosition || !job.queryIds : false;
     const excludeIndptr = exclude ? (byPosition ? exclude.indptr + position * 4 : exclude.indptr) : 0;
-    calls.push([queries, queryIds, size, job.targets, job.k, job.order, job.nOrder, job.orderNorms, job.targetInvNorms,
-      lane.mask, excludeIndptr, exclude ? exclude.indices : 0, byPosition,
-      job.n, lane.outIds + at * job.n * 4, lane.outScores + at * job.n * 4, lane.state]);
+    const excludeIndices = exclude ? exclude.indices : 0, outIds = lane.outIds + at * job.n * 4, outScores = lane.outScores + at * job.n * 4;
+    const q = job.quantized;
+    calls.push(q
+      ? { kernel: "topKQuantized", args: [queries, queryIds, size, job.targets, job.k, q.kq, job.nTargets, q.quantized, q.ids, q.scales, q.residuals, q.norms, q.invNorms,
+        job.targetInvNorms !== 0, lane.mask, excludeIndptr, excludeIndices, byPosition, job.n, outIds, outScores, lane.state, lane.queryQuantized] }
+      : { kernel: "topKBlocked", args: [queries, queryIds, size, job.targets, job.k, job.order, job.nOrder, job.targetInvNorms,
+        lane.mask, excludeIndptr, excludeIndices, byPosition, job.n, outIds, outScores, lane.state] });
   }
   return calls;
 }

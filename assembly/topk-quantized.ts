@@ -1,0 +1,262 @@
+// Exact top-n in two passes: 16-bit integer factors pick the candidates, float32 decides.
+//
+// Every row is stored as t = s_t·t̃ + r_t, with t̃ integers in [-B, B], s_t = max|t_i|/B and
+// the residual r_t kept only as its norm R_t. For a query q = s_q·q̃ + r_q,
+//   q·t = s_q s_t (q̃·t̃) + q̂·r_t + r_q·t,   so   |q·t − s_q s_t (q̃·t̃)| ≤ ‖q̂‖R_t + ‖r_q‖‖t‖,
+// and q̃·t̃ is computed exactly by i32x4.dot_i16x8_s, eight products an instruction (twice
+// the float rate, half the bytes). A target whose upper bound (plus float rounding slack)
+// is below a query's n-th best exact score can never enter that query's top n; the rest
+// are scored exactly by pairScore, which gives the same bits as topKBlocked, so answers
+// never depend on which pass found them.
+//
+// Targets are held in norm order (largest first): in inner-product mode a query also stops
+// once its n-th best beats ‖q‖‖t‖ for every target left (Cauchy–Schwarz).
+
+import { dot } from "./vector";
+import {
+  FILTERED, STATE_WORDS, finishRow, flagExclusions, laneOf, laneSums, offer, queryRow, scaleOf, thresholdOf, withLane,
+} from "./topk";
+
+/** Largest |t̃_i| for rows of kq (a multiple of 8) floats: each i32 lane sums kq/4 products. */
+export function quantizationBound(kq: i32): i32 {
+  return min(32767, <i32>Math.floor(Math.sqrt(2147483647.0 / <f64>(kq >> 2))));
+}
+
+// The quantization of one row of k floats into kq i16s (zero-padded); returns its scale,
+// stores ‖r‖ (rounded up) at residualOut.
+// @ts-ignore: decorator
+@inline
+function quantizeRow(row: usize, k: i32, kq: i32, bound: i32, out: usize, residualOut: usize): f32 {
+  let largest: f32 = 0;
+  for (let i = 0; i < k; i++) largest = max(largest, Mathf.abs(load<f32>(row + (<usize>i << 2))));
+  const scale: f32 = largest > 0 ? largest / <f32>bound : 0;
+  let residual: f64 = 0;
+  for (let i = 0; i < kq; i++) {
+    let level: i32 = 0;
+    if (i < k && scale > 0) {
+      const x = load<f32>(row + (<usize>i << 2));
+      level = <i32>nearest<f32>(x / scale);
+      level = min(bound, max(-bound, level));
+      const error = <f64>x - <f64>scale * <f64>level;
+      residual += error * error;
+    }
+    store<i16>(out + (<usize>i << 1), <i16>level);
+  }
+  store<f32>(residualOut, <f32>(Math.sqrt(residual) * (1 + 1e-6)));
+  return scale;
+}
+
+/**
+ * Quantized copy of the rows of m (nRows × k floats) in the given order: row c of the copy
+ * is m's row order[c]. Writes, per position c: kq i16s to `quantized`, and ids[c],
+ * scales[c], residuals[c] (‖r‖), norms[c] (‖t‖, as rowNorms) and invNorms[c] (as inverseNorms).
+ */
+export function quantizeRows(
+  m: usize, nRows: i32, k: i32, kq: i32, order: usize,
+  quantized: usize, ids: usize, scales: usize, residuals: usize, norms: usize, invNorms: usize,
+): void {
+  const bound = quantizationBound(kq);
+  for (let c = 0; c < nRows; c++) {
+    const id = load<i32>(order + (<usize>c << 2));
+    const row = m + <usize>id * (<usize>k << 2);
+    const at = <usize>c << 2;
+    store<i32>(ids + at, id);
+    store<f32>(scales + at, quantizeRow(row, k, kq, bound, quantized + <usize>c * (<usize>kq << 1), residuals + at));
+    const norm = Mathf.sqrt(dot(row, row, k));
+    store<f32>(norms + at, norm);
+    store<f32>(invNorms + at, norm > 0 ? 1 / norm : 0);
+  }
+}
+
+/** q·t as topKBlocked computes it: one f32x4 accumulator over k/4 chunks, lanes summed pairwise, then the tail. */
+// @ts-ignore: decorator
+@inline
+function pairScore(q: usize, t: usize, k: i32): f32 {
+  let acc = f32x4.splat(0);
+  const vectorFloats = k & ~3;
+  for (let i = 0; i < vectorFloats; i += 4) {
+    const o = <usize>i << 2;
+    acc = f32x4.add(acc, f32x4.mul(v128.load(q + o), v128.load(t + o)));
+  }
+  let sum = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  for (let i = vectorFloats; i < k; i++) sum += load<f32>(q + (<usize>i << 2)) * load<f32>(t + (<usize>i << 2));
+  return sum;
+}
+
+/**
+ * topKBlocked's contract (see topk.ts) over a quantized copy made by quantizeRows: targets
+ * are all nTargets rows of `targets`, scanned in the copy's order; cosine mode when
+ * `cosine` is set (score = q·t/(‖q‖‖t‖)); pruning by norm in inner-product mode.
+ * `queryQuantized` is scratch for nQueries × kq i16s.
+ */
+export function topKQuantized(
+  queries: usize, queryIds: usize, nQueries: i32, targets: usize, k: i32, kq: i32, nTargets: i32,
+  quantized: usize, ids: usize, scales: usize, residuals: usize, norms: usize, invNorms: usize, cosine: bool,
+  mask: usize, excludeIndptr: usize, excludeIndices: usize, excludeByPosition: bool,
+  n: i32, outIds: usize, outScores: usize, state: usize, queryQuantized: usize,
+): void {
+  const rowBytes = <usize>k << 2;
+  const bound = quantizationBound(kq);
+  const nGroups = (nQueries + 3) >> 2;
+  // Float rounding in the exact score, the bound and the scaling: a few ulps per product.
+  const epsilon: f32 = <f32>(k + 16) * 1.2e-7;
+  const slack: f32 = 1 + epsilon;
+  const blockTargets = max(8, <i32>(<usize>65536 / (<usize>kq << 1)) & ~1);
+
+  for (let q = 0; q < nQueries; q++) {
+    const row = queryIds ? load<i32>(queryIds + (<usize>q << 2)) : q;
+    const query = queries + <usize>row * rowBytes;
+    const norm = Mathf.sqrt(dot(query, query, k));
+    const st = state + <usize>q * (STATE_WORDS << 2);
+    const quantizedQuery = queryQuantized + <usize>q * (<usize>kq << 1);
+    const scale = quantizeRow(query, k, kq, bound, quantizedQuery, st + 24);
+    let levels: f64 = 0;
+    for (let i = 0; i < kq; i++) { const l = <f64>load<i16>(quantizedQuery + (<usize>i << 1)); levels += l * l; }
+    store<i32>(st, 0);
+    store<f32>(st, cosine ? (norm > 0 ? 1 / norm : 0) : 1, 4);
+    store<f32>(st, norm, 8);
+    store<i32>(st, 0, 12);
+    store<f32>(st, scale, 16);
+    store<f32>(st, <f32>(<f64>scale * Math.sqrt(levels) * (1 + 1e-6)), 20); // ‖q̂‖
+    store<f32>(st, (load<f32>(st, 24) + epsilon * norm) * slack, 24); // ‖r_q‖ + rounding slack
+    if (excludeIndptr) flagExclusions(mask, excludeIndptr, excludeIndices, excludeByPosition ? q : row, <u32>1 << q, true);
+  }
+
+  for (let blockStart = 0; blockStart < nTargets; blockStart += blockTargets) {
+    const blockEnd = min(nTargets, blockStart + blockTargets);
+    let active = 0;
+    for (let g = 0; g < nGroups; g++) {
+      const first = g << 2;
+      const lanes = min(4, nQueries - first);
+      if (!cosine) pruneGroup(state, first, lanes, n, outScores, load<f32>(norms + (<usize>blockStart << 2)) * slack);
+      let groupActive = false;
+      for (let j = 0; j < lanes; j++) if (!load<i32>(state + <usize>(first + j) * (STATE_WORDS << 2), 12)) groupActive = true;
+      if (!groupActive) continue;
+      active++;
+      scoreQuantizedBlock(queries, queryIds, first, lanes, targets, k, kq, blockStart, blockEnd,
+        quantized, ids, scales, residuals, norms, invNorms, cosine, mask, n, outIds, outScores, state, queryQuantized);
+    }
+    if (active == 0) break;
+  }
+
+  for (let q = 0; q < nQueries; q++) {
+    finishRow(outIds + <usize>q * (<usize>n << 2), outScores + <usize>q * (<usize>n << 2), load<i32>(state + <usize>q * (STATE_WORDS << 2)), n);
+    if (excludeIndptr) {
+      const row = queryIds ? load<i32>(queryIds + (<usize>q << 2)) : q;
+      flagExclusions(mask, excludeIndptr, excludeIndices, excludeByPosition ? q : row, <u32>1 << q, false);
+    }
+  }
+}
+
+// Marks done each query of the group whose heap is full and whose n-th best beats
+// ‖q‖ × (bound on every remaining target's norm).
+// @ts-ignore: decorator
+@inline
+function pruneGroup(state: usize, first: i32, lanes: i32, n: i32, outScores: usize, remainingNormBound: f32): void {
+  for (let j = 0; j < lanes; j++) {
+    const st = state + <usize>(first + j) * (STATE_WORDS << 2);
+    if (load<i32>(st, 12) || load<i32>(st) < n) continue;
+    const nthBest = load<f32>(outScores + <usize>(first + j) * (<usize>n << 2));
+    if (nthBest > load<f32>(st, 8) * remainingNormBound) store<i32>(st, 1, 12);
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function stateLanes(state: usize, first: i32, end: i32, offset: usize): v128 {
+  return f32x4(
+    first < end ? load<f32>(state + <usize>first * (STATE_WORDS << 2) + offset) : 0,
+    first + 1 < end ? load<f32>(state + <usize>(first + 1) * (STATE_WORDS << 2) + offset) : 0,
+    first + 2 < end ? load<f32>(state + <usize>(first + 2) * (STATE_WORDS << 2) + offset) : 0,
+    first + 3 < end ? load<f32>(state + <usize>(first + 3) * (STATE_WORDS << 2) + offset) : 0,
+  );
+}
+
+// One group of up to 4 queries against copy positions [blockStart, blockEnd).
+function scoreQuantizedBlock(
+  queries: usize, queryIds: usize, first: i32, lanes: i32, targets: usize, k: i32, kq: i32, blockStart: i32, blockEnd: i32,
+  quantized: usize, ids: usize, scales: usize, residuals: usize, norms: usize, invNorms: usize, cosine: bool,
+  mask: usize, n: i32, outIds: usize, outScores: usize, state: usize, queryQuantized: usize,
+): void {
+  const rowBytes = <usize>k << 2, quantizedBytes = <usize>kq << 1;
+  const end = first + lanes;
+  // Padding lanes repeat the group's last query; their threshold admits nothing.
+  const x0 = queryQuantized + <usize>first * quantizedBytes;
+  const x1 = queryQuantized + <usize>(first + min(1, lanes - 1)) * quantizedBytes;
+  const x2 = queryQuantized + <usize>(first + min(2, lanes - 1)) * quantizedBytes;
+  const x3 = queryQuantized + <usize>(first + min(3, lanes - 1)) * quantizedBytes;
+  const queryScales = stateLanes(state, first, end, 16);
+  const queryNormsHat = stateLanes(state, first, end, 20);
+  const queryErrors = stateLanes(state, first, end, 24);
+  const cosineScales = f32x4(scaleOf(state, first, end), scaleOf(state, first + 1, end), scaleOf(state, first + 2, end), scaleOf(state, first + 3, end));
+  let thresholds = f32x4(
+    thresholdOf(state, first, end, n, outScores), thresholdOf(state, first + 1, end, n, outScores),
+    thresholdOf(state, first + 2, end, n, outScores), thresholdOf(state, first + 3, end, n, outScores),
+  );
+
+  for (let c = blockStart; c < blockEnd; c += 2) {
+    const pair = c + 1 < blockEnd;
+    const cB = pair ? c + 1 : c;
+    const rowA = quantized + <usize>c * quantizedBytes, rowB = quantized + <usize>cB * quantizedBytes;
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
+    for (let i = 0; i < kq; i += 8) {
+      const o = <usize>i << 1;
+      const ta = v128.load(rowA + o), tb = v128.load(rowB + o);
+      const q0 = v128.load(x0 + o), q1 = v128.load(x1 + o), q2 = v128.load(x2 + o), q3 = v128.load(x3 + o);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(q0, ta)); b0 = i32x4.add(b0, i32x4.dot_i16x8_s(q0, tb));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(q1, ta)); b1 = i32x4.add(b1, i32x4.dot_i16x8_s(q1, tb));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(q2, ta)); b2 = i32x4.add(b2, i32x4.dot_i16x8_s(q2, tb));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(q3, ta)); b3 = i32x4.add(b3, i32x4.dot_i16x8_s(q3, tb));
+    }
+    // Upper bounds of q·t for the four queries: s_q s_t (q̃·t̃) + ‖q̂‖R_t + (‖r_q‖ + ε‖q‖)‖t‖.
+    const levelsA = laneSums(f32x4.convert_i32x4_s(a0), f32x4.convert_i32x4_s(a1), f32x4.convert_i32x4_s(a2), f32x4.convert_i32x4_s(a3));
+    const levelsB = laneSums(f32x4.convert_i32x4_s(b0), f32x4.convert_i32x4_s(b1), f32x4.convert_i32x4_s(b2), f32x4.convert_i32x4_s(b3));
+    let upperA = upperBound(levelsA, queryScales, queryNormsHat, queryErrors, scales, residuals, norms, c);
+    let upperB = upperBound(levelsB, queryScales, queryNormsHat, queryErrors, scales, residuals, norms, cB);
+    // Cosine: the slack in the bound is relative to ‖q‖‖t‖, so it survives this scaling.
+    if (cosine) {
+      upperA = f32x4.mul(f32x4.mul(upperA, cosineScales), f32x4.splat(load<f32>(invNorms + (<usize>c << 2))));
+      upperB = f32x4.mul(f32x4.mul(upperB, cosineScales), f32x4.splat(load<f32>(invNorms + (<usize>cB << 2))));
+    }
+    if (v128.any_true(f32x4.ge(upperA, thresholds))) {
+      thresholds = admitExact(upperA, c, thresholds, queries, queryIds, first, lanes, targets, k, rowBytes, ids, invNorms, cosine, cosineScales, mask, n, outIds, outScores, state);
+    }
+    if (pair && v128.any_true(f32x4.ge(upperB, thresholds))) {
+      thresholds = admitExact(upperB, cB, thresholds, queries, queryIds, first, lanes, targets, k, rowBytes, ids, invNorms, cosine, cosineScales, mask, n, outIds, outScores, state);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function upperBound(levels: v128, queryScales: v128, queryNormsHat: v128, queryErrors: v128, scales: usize, residuals: usize, norms: usize, c: i32): v128 {
+  const at = <usize>c << 2;
+  const estimate = f32x4.mul(levels, f32x4.mul(queryScales, f32x4.splat(load<f32>(scales + at))));
+  const error = f32x4.add(f32x4.mul(queryNormsHat, f32x4.splat(load<f32>(residuals + at))), f32x4.mul(queryErrors, f32x4.splat(load<f32>(norms + at))));
+  return f32x4.add(estimate, error);
+}
+
+// The slow path: copy position c may enter some lane's top n. Each such lane scores it
+// exactly and offers it to its heap; returns the updated thresholds.
+function admitExact(
+  upper: v128, c: i32, thresholds: v128, queries: usize, queryIds: usize, first: i32, lanes: i32,
+  targets: usize, k: i32, rowBytes: usize, ids: usize, invNorms: usize, cosine: bool, cosineScales: v128,
+  mask: usize, n: i32, outIds: usize, outScores: usize, state: usize,
+): v128 {
+  const t = load<i32>(ids + (<usize>c << 2));
+  const flags = load<u32>(mask + (<usize>t << 2));
+  const target = targets + <usize>t * rowBytes;
+  for (let j = 0; j < lanes; j++) {
+    const q = first + j;
+    const threshold = laneOf(thresholds, j);
+    if (!(laneOf(upper, j) >= threshold)) continue;
+    if (flags & (FILTERED | (<u32>1 << q))) continue;
+    let score = pairScore(queryRow(queries, queryIds, q, rowBytes), target, k);
+    if (cosine) score = score * laneOf(cosineScales, j) * load<f32>(invNorms + (<usize>c << 2));
+    if (!(score >= threshold)) continue;
+    if (!offer(state, q, score, t, n, outIds, outScores)) continue;
+    thresholds = withLane(thresholds, j, thresholdOf(state, q, q + 1, n, outScores));
+  }
+  return thresholds;
+}
