@@ -6,7 +6,7 @@
 import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import { FactorModel } from "./factorization.js";
-import { defaultThreads, poolFor, type WorkerPool } from "./pool.js";
+import { poolFor, threadsFor, type WorkerPool } from "./pool.js";
 import { extraChunks } from "./catalog.js";
 import { pow } from "./math.js";
 import { readModelFile, writeModelFile } from "./model-file.js";
@@ -120,7 +120,7 @@ export class AlternatingLeastSquares extends FactorModel {
     if (userItems.engine !== this.engine) throw new Error("fit: userItems was built by another engine (initEngine was called again): rebuild it");
     const longestRow = Math.max(userItems.maxRowNnz(), itemUsers.maxRowNnz(), 1);
     const gramPtr = heap.alloc(k * k * 4);
-    const threads = this.engine.shared ? (o.threads || defaultThreads()) : 1;
+    const threads = threadsFor(this.engine, o.threads);
     const pool = threads > 1 ? await poolFor(this.engine, threads) : undefined;
     const scratches = Array.from({ length: threads }, () => this.allocateSolverScratch(longestRow));
     const scratch = scratches[0];

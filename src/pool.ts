@@ -5,6 +5,7 @@
 // process alive, and terminate() ends it at once.
 
 import type { Engine } from "./engine.js";
+import { kernelThreadMain } from "./kernel-thread.js";
 
 type Args = (number | bigint | boolean)[];
 interface Pending { resolve(value: number): void; reject(error: Error): void }
@@ -23,7 +24,6 @@ class KernelThread {
   private constructor(private readonly worker: WorkerLike) {}
 
   static async start(engine: Engine): Promise<KernelThread> {
-    const url = new URL("../dist/worker.js", import.meta.url);
     let thread!: KernelThread;
     const ready = new Promise<void>((resolve, reject) => {
       const onMessage = (data: { ready?: boolean; id?: number; result?: number; error?: string }) => {
@@ -42,7 +42,7 @@ class KernelThread {
         for (const task of thread.pending.values()) task.reject(new Error(`edgerec worker failed: ${failure.message}`));
         thread.pending.clear();
       };
-      thread = new KernelThread(createWorker(url, onMessage, onError));
+      thread = new KernelThread(createWorker(onMessage, onError));
     });
     thread.worker.postMessage({ module: engine.module, memory: engine.heap.memory });
     await ready;
@@ -71,15 +71,21 @@ if (typeof (globalThis as { process?: { versions?: { node?: string } } }).proces
   try { ({ Worker: nodeWorker } = (await import(nodeThreads)) as { Worker: typeof nodeWorker }); } catch { nodeWorker = undefined; }
 }
 
-function createWorker(url: URL, onMessage: (data: never) => void, onError: (error: unknown) => void): WorkerLike {
+let browserWorkerUrl: string | undefined;
+
+function createWorker(onMessage: (data: never) => void, onError: (error: unknown) => void): WorkerLike {
   if (nodeWorker) {
-    // No inherited flags: `node --input-type=module -e …` would stop a file worker from starting.
-    const worker = new nodeWorker(url, { execArgv: [] });
+    // ../dist/ resolves from src/ (tests) and dist/ alike. No inherited flags: `node
+    // --input-type=module -e …` would stop a file worker from starting.
+    const worker = new nodeWorker(new URL("../dist/worker.js", import.meta.url), { execArgv: [] });
     worker.on("message", onMessage);
     worker.on("error", onError as (d: never) => void);
     return worker;
   }
-  const worker = new Worker(url, { type: "module" });
+  // Browsers start the thread from its own source: a bundled page needs no worker file,
+  // and a Blob worker shares the page's cross-origin isolation.
+  browserWorkerUrl ??= URL.createObjectURL(new Blob([`(${kernelThreadMain.toString()})();`], { type: "text/javascript" }));
+  const worker = new Worker(browserWorkerUrl, { type: "module" });
   worker.onmessage = (event) => onMessage(event.data as never);
   worker.onerror = (event) => onError(new Error(event.message));
   return worker;
@@ -131,6 +137,25 @@ let nodeCores: number | undefined;
 if (nodeWorker) {
   const osModule = "node:os";
   try { nodeCores = ((await import(osModule)) as { availableParallelism(): number }).availableParallelism(); } catch { nodeCores = undefined; }
+}
+
+let singleThreadNoticeShown = false;
+
+/**
+ * The threads a job gets: `requested` (0 = every core), or one when the engine cannot
+ * share memory — with a one-time notice, since the user expected more.
+ */
+export function threadsFor(engine: Engine, requested: number): number {
+  const wanted = requested || defaultThreads();
+  if (engine.shared || wanted === 1) return wanted;
+  if (!singleThreadNoticeShown) {
+    singleThreadNoticeShown = true;
+    const why = typeof (globalThis as { document?: unknown }).document === "object"
+      ? "this page is not cross-origin isolated (serve it with COOP: same-origin and COEP: require-corp)"
+      : "this runtime has no SharedArrayBuffer";
+    console.warn(`edgerec: running on one thread: ${why}`);
+  }
+  return 1;
 }
 
 /** How many threads to use by default: every core. */
