@@ -33,10 +33,9 @@ describe.skipIf(notNode || noBrowser)("web demo in Chromium", () => {
 
   beforeAll(async () => {
     // Always a fresh build: esbuild takes a fraction of a second, and a stale folder would test old code.
-    // @ts-expect-error plain JavaScript modules without type declarations
-    const { buildWebDemo } = await import("../web-demo/build.mjs");
-    // @ts-expect-error plain JavaScript modules without type declarations
-    ({ serveWebDemo: serve } = await import("../web-demo/serve.mjs"));
+    // The demo's own build and server (plain JavaScript, loaded by URL: no type declarations).
+    const { buildWebDemo } = await import(new URL("../web-demo/build.mjs", import.meta.url).href);
+    ({ serveWebDemo: serve } = await import(new URL("../web-demo/serve.mjs", import.meta.url).href));
     const built = await buildWebDemo({ quiet: true });
     console.log(`web demo build: ${(built.total / 1024).toFixed(0)} KiB in total, page code and styles ${(built.code / 1024).toFixed(0)} KiB`);
     const { chromium } = await import("playwright-core");
@@ -55,7 +54,7 @@ describe.skipIf(notNode || noBrowser)("web demo in Chromium", () => {
   async function open(isolated: boolean): Promise<{ page: Page; errors: string[]; trainedAfter: number }> {
     const server = await serve({ port: 0, isolated });
     servers.push(server);
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(String(error)));
     page.on("console", (message) => { if (message.type() === "error") errors.push(message.text()); });

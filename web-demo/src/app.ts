@@ -138,7 +138,7 @@ async function loadBuiltin(): Promise<void> {
 
 // Dropping or choosing files: read them, let the worker find the tables, show the mapping form.
 async function takeFiles(files: File[]): Promise<void> {
-  if (files.length === 0 || busy) return;
+  if (files.length === 0) return;
   $("data-error").hidden = true;
   try {
     const named: NamedBytes[] = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
@@ -579,6 +579,10 @@ async function start(): Promise<void> {
   $("clear-favourites").addEventListener("click", () => { favourites = []; renderFavourites(); refreshHearts(); void refreshRecommendations(); });
   $("example-favourites").addEventListener("click", async () => {
     const ids = await ask<number[]>({ type: "resolve", names: favouriteNamesExample });
+    if (ids.length === 0) {
+      $("recommendations").replaceChildren(h("li", { class: "empty" }, `None of the example movies (${favouriteNamesExample.join("; ")}) are in this data: search for items above instead.`));
+      return;
+    }
     favourites = [...new Set([...favourites, ...ids])];
     renderFavourites();
     refreshHearts();
