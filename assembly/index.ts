@@ -3,7 +3,7 @@
 
 export { cooFirstInvalid, isNonDecreasing, countToIndptr, scatterByRow, sortRowsSumDuplicates, transpose } from "./sparse";
 export { gram, solveRowsCg, solveRowsCholesky, buildRowSystem, choleskyFactor, choleskySolve, lossRows, regularizationRows, sumAbs } from "./als";
-export { inverseNorms, topKRows } from "./topk";
+export { inverseNorms, rowNorms, topKBlocked } from "./topk";
 export { symmetricMatVec } from "./vector";
 export { fillUniform, fillNormal } from "./random";
 export { bprRowIds, bprInitialize, bprSamples, bprDrawSamples } from "./bpr";

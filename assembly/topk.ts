@@ -14,6 +14,15 @@ export function inverseNorms(m: usize, nRows: i32, k: i32, out: usize): void {
   }
 }
 
+/** out[r] = ‖m_r‖. */
+export function rowNorms(m: usize, nRows: i32, k: i32, out: usize): void {
+  const rowBytes = <usize>k << 2;
+  for (let r = 0; r < nRows; r++) {
+    const row = m + <usize>r * rowBytes;
+    store<f32>(out + (<usize>r << 2), Mathf.sqrt(dot(row, row, k)));
+  }
+}
+
 /** Whether (scoreA, idA) ranks below (scoreB, idB): lower score, or equal score and larger id. */
 // @ts-ignore: decorator
 @inline
@@ -52,82 +61,262 @@ export function heapSiftUp(ids: usize, scores: usize, pos: i32): void {
   }
 }
 
+// At most 31 queries a topKBlocked call: a u32 mask word has a bit per query, and bit 31
+// is the filter shared by all.
+const FILTERED: u32 = 1 << 31;
+
+// Per-query state in the caller's scratch (4 words a query): heap size, query scale
+// (1/‖q‖ in cosine mode, else 1), ‖q‖ for pruning, and whether the query is done.
+const STATE_WORDS: usize = 4;
+
 /**
- * For each query q in [0, nQueries): the n best targets, written best first to
- * outIds/outScores row q (n entries; unused slots get id -1 and score -inf).
+ * For each query q in [0, nQueries) (nQueries ≤ MAX_BLOCK_QUERIES): the n best targets,
+ * written best first to outIds/outScores row q (n entries; unused slots get id -1 and
+ * score -inf). Scores are q·t, or q·t/(‖q‖‖t‖) in cosine mode (`targetInvNorms` set).
  *
  * - Query q is row `queryIds[q]` of `queries` (or row q when queryIds is 0).
- * - Targets are `candidates[0..nCandidates)` (or all nTargets when candidates is 0).
- * - `mask` (nTargets bytes) marks filtered targets with any non-zero value. When
- *   `excludeIndptr` is set, the targets in one row of that CSR are also skipped for
- *   query q: row q when `excludeByPosition`, else the query's row (queryIds[q] or q).
- *   The kernel flags them in the mask and clears them after.
- * - Cosine mode when `targetInvNorms` is set: score = q·t /(‖q‖‖t‖).
+ * - Targets are scanned in the order `order[0..nOrder)` (or 0..nOrder-1 when order is 0).
+ * - `mask` holds a u32 per target: bit 31 filters it for every query; bit q is set here
+ *   for the targets in query q's row of the exclusion CSR (row q when
+ *   `excludeByPosition`, else the query's row id) and cleared before returning.
+ * - Pruning: when `orderNorms` is set it holds ‖order[c]‖, non-increasing, and a query
+ *   stops once its n-th best score beats ‖q‖·‖t‖ (Cauchy–Schwarz, with rounding slack)
+ *   for every target left. Exact: a pruned target could never enter the top n.
+ *
+ * Blocking: targets are taken in blocks that stay in cache while every query scores them;
+ * the micro-kernel scores 4 queries × 2 targets per pass, each target row loaded once for
+ * four queries. Each score is one f32x4 accumulator over k/4 chunks, lanes summed
+ * pairwise, then the scalar tail: the same bits whichever block or lane a pair lands in.
+ * Only a score at or above its query's current n-th best leaves the vector path.
  */
-export function topKRows(
+export function topKBlocked(
   queries: usize, queryIds: usize, nQueries: i32,
-  targets: usize, nTargets: i32, k: i32, targetInvNorms: usize,
-  candidates: usize, nCandidates: i32,
+  targets: usize, k: i32, order: usize, nOrder: i32, orderNorms: usize, targetInvNorms: usize,
   mask: usize, excludeIndptr: usize, excludeIndices: usize, excludeByPosition: bool,
-  n: i32, outIds: usize, outScores: usize,
+  n: i32, outIds: usize, outScores: usize, state: usize,
 ): void {
   const rowBytes = <usize>k << 2;
-  const exclusionFlag: u8 = 0x80;
+  const vectorFloats = k & ~3;
+  const nGroups = (nQueries + 3) >> 2;
+  // Rounding slack for the pruning bound: a computed dot may exceed ‖q‖‖t‖ by ~k ulps.
+  const slack: f32 = 1 + <f32>(k + 8) * 2.4e-7;
+  // About 64 KB of target rows per block: stays in L2 while all queries pass over it.
+  const blockTargets = max(8, <i32>(<usize>65536 / rowBytes) & ~1);
+
   for (let q = 0; q < nQueries; q++) {
     const row = queryIds ? load<i32>(queryIds + (<usize>q << 2)) : q;
     const query = queries + <usize>row * rowBytes;
-    let queryScale: f32 = 1;
-    if (targetInvNorms) {
-      const norm = Mathf.sqrt(dot(query, query, k));
-      queryScale = norm > 0 ? 1 / norm : 0;
+    const norm = Mathf.sqrt(dot(query, query, k));
+    const st = state + <usize>q * (STATE_WORDS << 2);
+    store<i32>(st, 0);
+    store<f32>(st, targetInvNorms ? (norm > 0 ? 1 / norm : 0) : 1, 4);
+    store<f32>(st, norm, 8);
+    store<i32>(st, 0, 12);
+    if (excludeIndptr) flagExclusions(mask, excludeIndptr, excludeIndices, excludeByPosition ? q : row, <u32>1 << q, true);
+  }
+
+  for (let blockStart = 0; blockStart < nOrder; blockStart += blockTargets) {
+    const blockEnd = min(nOrder, blockStart + blockTargets);
+    let active = 0;
+    for (let g = 0; g < nGroups; g++) {
+      const first = g << 2;
+      const lanes = min(4, nQueries - first);
+      if (orderNorms) pruneGroup(state, first, lanes, n, outScores, load<f32>(orderNorms + (<usize>blockStart << 2)) * slack);
+      let groupActive = false;
+      for (let j = 0; j < lanes; j++) if (!load<i32>(state + <usize>(first + j) * (STATE_WORDS << 2), 12)) groupActive = true;
+      if (!groupActive) continue;
+      active++;
+      scoreBlock(queries, queryIds, first, lanes, targets, k, vectorFloats, order, blockStart, blockEnd, targetInvNorms,
+        mask, n, outIds, outScores, state);
     }
-    let excludeStart = 0, excludeEnd = 0;
+    if (active == 0) break;
+  }
+
+  for (let q = 0; q < nQueries; q++) {
+    const size = load<i32>(state + <usize>q * (STATE_WORDS << 2));
+    finishRow(outIds + <usize>q * (<usize>n << 2), outScores + <usize>q * (<usize>n << 2), size, n);
     if (excludeIndptr) {
-      const excludeRow = excludeByPosition ? q : row;
-      excludeStart = load<i32>(excludeIndptr + (<usize>excludeRow << 2));
-      excludeEnd = load<i32>(excludeIndptr + ((<usize>excludeRow + 1) << 2));
-      for (let e = excludeStart; e < excludeEnd; e++) {
-        const m = mask + <usize>load<i32>(excludeIndices + (<usize>e << 2));
-        store<u8>(m, load<u8>(m) | exclusionFlag);
-      }
+      const row = queryIds ? load<i32>(queryIds + (<usize>q << 2)) : q;
+      flagExclusions(mask, excludeIndptr, excludeIndices, excludeByPosition ? q : row, <u32>1 << q, false);
     }
+  }
+}
 
-    const ids = outIds + <usize>q * (<usize>n << 2);
-    const scores = outScores + <usize>q * (<usize>n << 2);
-    let size = 0;
-    const total = candidates ? nCandidates : nTargets;
-    for (let c = 0; c < total; c++) {
-      const t = candidates ? load<i32>(candidates + (<usize>c << 2)) : c;
-      if (load<u8>(mask + <usize>t)) continue;
-      let score = dot(query, targets + <usize>t * rowBytes, k);
-      if (targetInvNorms) score = score * queryScale * load<f32>(targetInvNorms + (<usize>t << 2));
-      if (score != score) continue; // NaN never ranks
-      if (size < n) {
-        store<f32>(scores + (<usize>size << 2), score);
-        store<i32>(ids + (<usize>size << 2), t);
-        heapSiftUp(ids, scores, size);
-        size++;
-      } else if (worse(load<f32>(scores), load<i32>(ids), score, t)) {
-        store<f32>(scores, score);
-        store<i32>(ids, t);
-        heapSiftDown(ids, scores, 0, size);
-      }
-    }
-    // Pop the worst to the back until the heap is empty: leaves the row best first.
-    for (let last = size - 1; last > 0; last--) {
-      const s = load<f32>(scores), i = load<i32>(ids);
-      store<f32>(scores, load<f32>(scores + (<usize>last << 2))); store<i32>(ids, load<i32>(ids + (<usize>last << 2)));
-      store<f32>(scores + (<usize>last << 2), s); store<i32>(ids + (<usize>last << 2), i);
-      heapSiftDown(ids, scores, 0, last);
-    }
-    for (let s = size; s < n; s++) {
-      store<i32>(ids + (<usize>s << 2), -1);
-      store<f32>(scores + (<usize>s << 2), -Infinity);
-    }
+function flagExclusions(mask: usize, indptr: usize, indices: usize, row: i32, bit: u32, set: bool): void {
+  const start = load<i32>(indptr + (<usize>row << 2)), end = load<i32>(indptr + ((<usize>row + 1) << 2));
+  for (let e = start; e < end; e++) {
+    const m = mask + (<usize>load<i32>(indices + (<usize>e << 2)) << 2);
+    store<u32>(m, set ? load<u32>(m) | bit : load<u32>(m) & ~bit);
+  }
+}
 
-    for (let e = excludeStart; e < excludeEnd; e++) {
-      const m = mask + <usize>load<i32>(excludeIndices + (<usize>e << 2));
-      store<u8>(m, load<u8>(m) & ~exclusionFlag);
+// Marks done each query of the group whose heap is full and whose n-th best beats
+// ‖q‖ × (bound on every remaining target's norm).
+// @ts-ignore: decorator
+@inline
+function pruneGroup(state: usize, first: i32, lanes: i32, n: i32, outScores: usize, remainingNormBound: f32): void {
+  for (let j = 0; j < lanes; j++) {
+    const st = state + <usize>(first + j) * (STATE_WORDS << 2);
+    if (load<i32>(st, 12) || load<i32>(st) < n) continue;
+    const nthBest = load<f32>(outScores + <usize>(first + j) * (<usize>n << 2));
+    if (nthBest > load<f32>(st, 8) * remainingNormBound) store<i32>(st, 1, 12);
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function queryRow(queries: usize, queryIds: usize, q: i32, rowBytes: usize): usize {
+  return queries + <usize>(queryIds ? load<i32>(queryIds + (<usize>q << 2)) : q) * rowBytes;
+}
+
+// @ts-ignore: decorator
+@inline
+function scaleOf(state: usize, q: i32, end: i32): f32 {
+  return q < end ? load<f32>(state + <usize>q * (STATE_WORDS << 2), 4) : 0;
+}
+
+// The admission threshold of query q: its heap root once full, else -inf (admit all).
+// @ts-ignore: decorator
+@inline
+function thresholdOf(state: usize, q: i32, end: i32, n: i32, outScores: usize): f32 {
+  if (q >= end) return Infinity; // padding lane: admits nothing
+  const st = state + <usize>q * (STATE_WORDS << 2);
+  if (load<i32>(st, 12)) return Infinity; // done
+  return load<i32>(st) < n ? -Infinity : load<f32>(outScores + <usize>q * (<usize>n << 2));
+}
+
+// Sum of the four lanes of each of a, b, c, d: [Σa, Σb, Σc, Σd], pairwise as dot() does.
+// @ts-ignore: decorator
+@inline
+function laneSums(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7)); // [a0+a1, a2+a3, b0+b1, b2+b3]
+  const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 2, 4, 6), v128.shuffle<f32>(c, d, 1, 3, 5, 7));
+  return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 2, 4, 6), v128.shuffle<f32>(ab, cd, 1, 3, 5, 7)); // (x0+x1)+(x2+x3)
+}
+
+// One group of up to 4 queries against targets order[blockStart..blockEnd).
+function scoreBlock(
+  queries: usize, queryIds: usize, first: i32, lanes: i32, targets: usize, k: i32, vectorFloats: i32,
+  order: usize, blockStart: i32, blockEnd: i32, targetInvNorms: usize,
+  mask: usize, n: i32, outIds: usize, outScores: usize, state: usize,
+): void {
+  const rowBytes = <usize>k << 2;
+  // Padding lanes repeat the group's last query; their threshold admits nothing.
+  const q0 = queryRow(queries, queryIds, first, rowBytes);
+  const q1 = queryRow(queries, queryIds, first + min(1, lanes - 1), rowBytes);
+  const q2 = queryRow(queries, queryIds, first + min(2, lanes - 1), rowBytes);
+  const q3 = queryRow(queries, queryIds, first + min(3, lanes - 1), rowBytes);
+  const end = first + lanes;
+  const scales = f32x4(scaleOf(state, first, end), scaleOf(state, first + 1, end), scaleOf(state, first + 2, end), scaleOf(state, first + 3, end));
+  let thresholds = f32x4(
+    thresholdOf(state, first, end, n, outScores), thresholdOf(state, first + 1, end, n, outScores),
+    thresholdOf(state, first + 2, end, n, outScores), thresholdOf(state, first + 3, end, n, outScores),
+  );
+
+  for (let c = blockStart; c < blockEnd; c += 2) {
+    const pair = c + 1 < blockEnd;
+    const tA = order ? load<i32>(order + (<usize>c << 2)) : c;
+    const tB = pair ? (order ? load<i32>(order + (<usize>(c + 1) << 2)) : c + 1) : tA;
+    const rowA = targets + <usize>tA * rowBytes, rowB = targets + <usize>tB * rowBytes;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+    for (let i = 0; i < vectorFloats; i += 4) {
+      const o = <usize>i << 2;
+      const ta = v128.load(rowA + o), tb = v128.load(rowB + o);
+      const x0 = v128.load(q0 + o), x1 = v128.load(q1 + o), x2 = v128.load(q2 + o), x3 = v128.load(q3 + o);
+      a0 = f32x4.add(a0, f32x4.mul(x0, ta)); b0 = f32x4.add(b0, f32x4.mul(x0, tb));
+      a1 = f32x4.add(a1, f32x4.mul(x1, ta)); b1 = f32x4.add(b1, f32x4.mul(x1, tb));
+      a2 = f32x4.add(a2, f32x4.mul(x2, ta)); b2 = f32x4.add(b2, f32x4.mul(x2, tb));
+      a3 = f32x4.add(a3, f32x4.mul(x3, ta)); b3 = f32x4.add(b3, f32x4.mul(x3, tb));
     }
+    let scoresA = laneSums(a0, a1, a2, a3), scoresB = laneSums(b0, b1, b2, b3);
+    if (vectorFloats < k) {
+      scoresA = addTail(scoresA, q0, q1, q2, q3, rowA, vectorFloats, k);
+      scoresB = addTail(scoresB, q0, q1, q2, q3, rowB, vectorFloats, k);
+    }
+    if (targetInvNorms) {
+      scoresA = f32x4.mul(f32x4.mul(scoresA, scales), f32x4.splat(load<f32>(targetInvNorms + (<usize>tA << 2))));
+      scoresB = f32x4.mul(f32x4.mul(scoresB, scales), f32x4.splat(load<f32>(targetInvNorms + (<usize>tB << 2))));
+    }
+    // ge, not gt: an equal score can still win on the smaller id (decided exactly below).
+    if (v128.any_true(f32x4.ge(scoresA, thresholds))) {
+      thresholds = admit(scoresA, tA, thresholds, first, lanes, mask, n, outIds, outScores, state);
+    }
+    if (pair && v128.any_true(f32x4.ge(scoresB, thresholds))) {
+      thresholds = admit(scoresB, tB, thresholds, first, lanes, mask, n, outIds, outScores, state);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function addTail(sums: v128, q0: usize, q1: usize, q2: usize, q3: usize, row: usize, from: i32, k: i32): v128 {
+  let s0 = f32x4.extract_lane(sums, 0), s1 = f32x4.extract_lane(sums, 1), s2 = f32x4.extract_lane(sums, 2), s3 = f32x4.extract_lane(sums, 3);
+  for (let i = from; i < k; i++) {
+    const o = <usize>i << 2;
+    const t = load<f32>(row + o);
+    s0 += load<f32>(q0 + o) * t; s1 += load<f32>(q1 + o) * t; s2 += load<f32>(q2 + o) * t; s3 += load<f32>(q3 + o) * t;
+  }
+  return f32x4(s0, s1, s2, s3);
+}
+
+// The slow path: target t scored at or above some lane's threshold. Each such lane's heap
+// takes it if it is not excluded and beats the root (score, then smaller id); returns
+// the updated thresholds.
+function admit(
+  scores: v128, t: i32, thresholds: v128, first: i32, lanes: i32,
+  mask: usize, n: i32, outIds: usize, outScores: usize, state: usize,
+): v128 {
+  const flags = load<u32>(mask + (<usize>t << 2));
+  for (let j = 0; j < lanes; j++) {
+    const q = first + j;
+    const score = laneOf(scores, j);
+    if (!(score >= laneOf(thresholds, j))) continue;
+    if (flags & (FILTERED | (<u32>1 << q))) continue;
+    const st = state + <usize>q * (STATE_WORDS << 2);
+    const ids = outIds + <usize>q * (<usize>n << 2), heapScores = outScores + <usize>q * (<usize>n << 2);
+    const size = load<i32>(st);
+    if (size < n) {
+      store<f32>(heapScores + (<usize>size << 2), score);
+      store<i32>(ids + (<usize>size << 2), t);
+      heapSiftUp(ids, heapScores, size);
+      store<i32>(st, size + 1);
+    } else if (worse(load<f32>(heapScores), load<i32>(ids), score, t)) {
+      store<f32>(heapScores, score);
+      store<i32>(ids, t);
+      heapSiftDown(ids, heapScores, 0, size);
+    } else {
+      continue;
+    }
+    const threshold: f32 = load<i32>(st) < n ? -Infinity : load<f32>(heapScores);
+    thresholds = withLane(thresholds, j, threshold);
+  }
+  return thresholds;
+}
+
+// @ts-ignore: decorator
+@inline
+function laneOf(v: v128, j: i32): f32 {
+  return j == 0 ? f32x4.extract_lane(v, 0) : j == 1 ? f32x4.extract_lane(v, 1) : j == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
+}
+
+// @ts-ignore: decorator
+@inline
+function withLane(v: v128, j: i32, x: f32): v128 {
+  return j == 0 ? f32x4.replace_lane(v, 0, x) : j == 1 ? f32x4.replace_lane(v, 1, x) : j == 2 ? f32x4.replace_lane(v, 2, x) : f32x4.replace_lane(v, 3, x);
+}
+
+// Pops the heap's worst to the back until empty (leaving the row best first) and pads
+// unused slots with id -1, score -inf.
+function finishRow(ids: usize, scores: usize, size: i32, n: i32): void {
+  for (let last = size - 1; last > 0; last--) {
+    const s = load<f32>(scores), i = load<i32>(ids);
+    store<f32>(scores, load<f32>(scores + (<usize>last << 2))); store<i32>(ids, load<i32>(ids + (<usize>last << 2)));
+    store<f32>(scores + (<usize>last << 2), s); store<i32>(ids + (<usize>last << 2), i);
+    heapSiftDown(ids, scores, 0, last);
+  }
+  for (let s = size; s < n; s++) {
+    store<i32>(ids + (<usize>s << 2), -1);
+    store<f32>(scores + (<usize>s << 2), -Infinity);
   }
 }

@@ -9,6 +9,12 @@ import { WasmHeap } from "./heap.js";
 type Ptr = number;
 
 /** The module's raw exports (see assembly/). Pointers are byte offsets into memory. */
+/** assembly/topk.ts topKBlocked's parameters, in order. */
+export type TopKBlockedArgs = [
+  queries: Ptr, queryIds: Ptr, nQueries: number, targets: Ptr, k: number, order: Ptr, nOrder: number, orderNorms: Ptr, targetInvNorms: Ptr,
+  mask: Ptr, excludeIndptr: Ptr, excludeIndices: Ptr, excludeByPosition: boolean, n: number, outIds: Ptr, outScores: Ptr, state: Ptr,
+];
+
 export interface Kernels {
   heapBase(): Ptr;
   cooFirstInvalid(rows: Ptr, cols: Ptr, values: Ptr, nnz: number, nRows: number, nCols: number): number;
@@ -45,11 +51,8 @@ export interface Kernels {
   sumAbs(data: Ptr, nnz: number): number;
   symmetricMatVec(s: Ptr, v: Ptr, shift: number, out: Ptr, k: number): void;
   inverseNorms(m: Ptr, nRows: number, k: number, out: Ptr): void;
-  topKRows(
-    queries: Ptr, queryIds: Ptr, nQueries: number, targets: Ptr, nTargets: number, k: number, targetInvNorms: Ptr,
-    candidates: Ptr, nCandidates: number, mask: Ptr, excludeIndptr: Ptr, excludeIndices: Ptr, excludeByPosition: boolean,
-    n: number, outIds: Ptr, outScores: Ptr,
-  ): void;
+  rowNorms(m: Ptr, nRows: number, k: number, out: Ptr): void;
+  topKBlocked(...args: TopKBlockedArgs): void;
   fillUniform(out: Ptr, n: number, seed: bigint, first: bigint, scale: number): void;
   fillNormal(out: Ptr, n: number, seed: bigint, first: bigint, stddev: number): void;
   bprRowIds(indptr: Ptr, nRows: number, out: Ptr): void;

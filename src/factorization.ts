@@ -6,6 +6,8 @@ import { restoreExtraChunks, type Catalog } from "./catalog.js";
 import type { CsrMatrix } from "./csr.js";
 import type { Engine } from "./engine.js";
 import type { ModelFileContents } from "./model-file.js";
+import { poolFor, threadsFor } from "./pool.js";
+import { topK, topKParallel, type Exclusion, type TopKJob, type TopKRows } from "./top-k.js";
 
 /** The n best items for one query, best first. */
 export interface TopN {
@@ -39,12 +41,13 @@ export interface SimilarOptions {
   candidates?: ArrayLike<number>;
 }
 
-/** Items to skip per query: a CSR in wasm, its rows by query position or by user id. */
-interface Exclusion { indptr: number; indices: number; owned: boolean; byPosition: boolean }
+export interface ThreadOptions {
+  /** Worker threads to spread the queries over (default: every core; one without shared memory). */
+  threads?: number;
+}
 
-// Queries per kernel call: bounds the output scratch, and keeps each wasm call short so
-// V8 tiers the kernel up to optimized code early (see shared wasm findings).
-const QUERY_CHUNK = 1024;
+/** A planned top-n job and the wasm blocks to free after it. */
+interface PlannedQuery { job: TopKJob; single: boolean; owned: number[] }
 
 /** Shared query logic over user and item factor matrices in wasm memory. */
 export abstract class FactorModel {
@@ -54,7 +57,8 @@ export abstract class FactorModel {
   abstract nItems: number;
   /** @internal */ protected abstract userFactorsPtr: number;
   /** @internal */ protected abstract itemFactorsPtr: number;
-  private normCache: { users?: number; items?: number } = {};
+  // Per factor matrix: 1/‖row‖ (cosine), and row ids sorted by norm with their norms (pruning).
+  private normCache: Partial<Record<"users" | "items", { inverse?: number; order?: number; sortedNorms?: number }>> = {};
   /** The data's own ids and item names, saved with the model (set by whoever trains it). */
   catalog?: Catalog;
   /** The training users × items matrix, saved with the model when set: lets a loaded model filter and explain. */
@@ -77,47 +81,60 @@ export abstract class FactorModel {
   recommend(userFactors: Float32Array, likedItems?: ArrayLike<number>, options?: RecommendOptions): TopN;
   recommend(users: ArrayLike<number>, userItems?: CsrMatrix, options?: RecommendOptions): BatchTopN;
   recommend(user: number | ArrayLike<number>, userItems?: CsrMatrix | ArrayLike<number>, options: RecommendOptions = {}): TopN | BatchTopN {
+    return this.run(this.planRecommend(user, userItems, options));
+  }
+
+  /**
+   * recommend for an array of users, spread over worker threads: the same answers as
+   * `recommend(users, …)`, bit for bit, for any thread count.
+   */
+  recommendAsync(users: ArrayLike<number>, userItems?: CsrMatrix, options: RecommendOptions & ThreadOptions = {}): Promise<BatchTopN> {
+    return this.runParallel(this.planRecommend(users, userItems, options), options.threads);
+  }
+
+  private planRecommend(user: number | ArrayLike<number>, userItems: CsrMatrix | ArrayLike<number> | undefined, options: RecommendOptions): PlannedQuery {
     this.checkFitted();
     const { n = 10, filterAlreadyLikedItems = true } = options;
     const k = this.factors;
     const single = typeof user === "number" || user instanceof Float32Array;
 
-    let queries = this.userFactorsPtr, queryIds: Int32Array | undefined, nQueries: number, ownedQueries = 0;
+    let queries = this.userFactorsPtr, queryIds: Int32Array | undefined, nQueries: number;
     let exclude: Exclusion | undefined;
+    const owned: number[] = [];
     const { heap } = this.engine;
-    if (user instanceof Float32Array) {
-      if (user.length !== k) throw new RangeError(`recommend: a user's factors are ${k} floats, got ${user.length}`);
-      nQueries = 1;
-      ownedQueries = heap.alloc(k * 4);
-      heap.f32(ownedQueries, k).set(user);
-      queries = ownedQueries;
-      if (filterAlreadyLikedItems) {
-        if (userItems === undefined) throw new Error("recommend: pass the user's liked item ids as userItems, or set filterAlreadyLikedItems: false");
-        exclude = this.packLists([userItems as ArrayLike<number>], this.nItems, "userItems");
-      }
-    } else {
-      queryIds = this.checkIds(single ? [user as number] : (user as ArrayLike<number>), this.nUsers, "user");
-      nQueries = queryIds.length;
-      if (filterAlreadyLikedItems) {
-        const matrix = userItems as CsrMatrix | undefined;
-        if (!matrix || typeof (matrix as CsrMatrix).nnz !== "number") {
-          throw new Error("recommend: pass userItems (the users × items CsrMatrix given to fit) to filter liked items, or set filterAlreadyLikedItems: false");
-        }
-        if (matrix.nCols !== this.nItems) throw new RangeError(`recommend: userItems has ${matrix.nCols} columns but the model has ${this.nItems} items`);
-        if (matrix.nRows === nQueries && matrix.nRows !== this.nUsers) {
-          // implicit ≥ 0.5 style: user_items[userids], one row per queried user.
-          exclude = { indptr: matrix.indptrPtr, indices: matrix.indicesPtr, owned: false, byPosition: true };
-        } else {
-          for (const id of queryIds) if (id >= matrix.nRows) throw new RangeError(`recommend: user ${id} has no row in userItems (${matrix.nRows} rows); pass the users × items matrix, or one row per user asked for`);
-          exclude = { indptr: matrix.indptrPtr, indices: matrix.indicesPtr, owned: false, byPosition: false };
-        }
-      }
-    }
     try {
-      return this.topK(queries, queryIds, nQueries, single, this.itemFactorsPtr, this.nItems, false, n, options.filterItems, options.items, exclude, "item");
-    } finally {
-      if (ownedQueries) heap.release(ownedQueries);
-      if (exclude?.owned) { heap.release(exclude.indptr); heap.release(exclude.indices); }
+      if (user instanceof Float32Array) {
+        if (user.length !== k) throw new RangeError(`recommend: a user's factors are ${k} floats, got ${user.length}`);
+        nQueries = 1;
+        queries = heap.alloc(k * 4);
+        owned.push(queries);
+        heap.f32(queries, k).set(user);
+        if (filterAlreadyLikedItems) {
+          if (userItems === undefined) throw new Error("recommend: pass the user's liked item ids as userItems, or set filterAlreadyLikedItems: false");
+          exclude = this.packLists([userItems as ArrayLike<number>], this.nItems, "userItems", owned);
+        }
+      } else {
+        queryIds = this.checkIds(single ? [user as number] : (user as ArrayLike<number>), this.nUsers, "user");
+        nQueries = queryIds.length;
+        if (filterAlreadyLikedItems) {
+          const matrix = userItems as CsrMatrix | undefined;
+          if (!matrix || typeof (matrix as CsrMatrix).nnz !== "number") {
+            throw new Error("recommend: pass userItems (the users × items CsrMatrix given to fit) to filter liked items, or set filterAlreadyLikedItems: false");
+          }
+          if (matrix.nCols !== this.nItems) throw new RangeError(`recommend: userItems has ${matrix.nCols} columns but the model has ${this.nItems} items`);
+          if (matrix.nRows === nQueries && matrix.nRows !== this.nUsers) {
+            // implicit ≥ 0.5 style: user_items[userids], one row per queried user.
+            exclude = { indptr: matrix.indptrPtr, indices: matrix.indicesPtr, byPosition: true };
+          } else {
+            for (const id of queryIds) if (id >= matrix.nRows) throw new RangeError(`recommend: user ${id} has no row in userItems (${matrix.nRows} rows); pass the users × items matrix, or one row per user asked for`);
+            exclude = { indptr: matrix.indptrPtr, indices: matrix.indicesPtr, byPosition: false };
+          }
+        }
+      }
+      return { single, owned, job: this.planTopK(queries, queryIds, nQueries, "items", false, n, options.filterItems, options.items, exclude, owned) };
+    } catch (error) {
+      for (const ptr of owned) heap.release(ptr);
+      throw error;
     }
   }
 
@@ -125,27 +142,39 @@ export abstract class FactorModel {
   similarItems(item: number, options?: SimilarOptions): TopN;
   similarItems(items: ArrayLike<number>, options?: SimilarOptions): BatchTopN;
   similarItems(item: number | ArrayLike<number>, options: SimilarOptions = {}): TopN | BatchTopN {
-    this.checkFitted();
-    const single = typeof item === "number";
-    const ids = this.checkIds(single ? [item] : item, this.nItems, "item");
-    return this.topK(this.itemFactorsPtr, ids, ids.length, single, this.itemFactorsPtr, this.nItems, true, options.n ?? 10, options.filter, options.candidates, undefined, "item");
+    return this.run(this.planSimilar("items", item, options));
+  }
+
+  /** similarItems for an array of items, spread over worker threads (the same answers, bit for bit). */
+  similarItemsAsync(items: ArrayLike<number>, options: SimilarOptions & ThreadOptions = {}): Promise<BatchTopN> {
+    return this.runParallel(this.planSimilar("items", items, options), options.threads);
   }
 
   /** Users most similar to a user (cosine of factors); the user itself comes first. */
   similarUsers(user: number, options?: SimilarOptions): TopN;
   similarUsers(users: ArrayLike<number>, options?: SimilarOptions): BatchTopN;
   similarUsers(user: number | ArrayLike<number>, options: SimilarOptions = {}): TopN | BatchTopN {
+    return this.run(this.planSimilar("users", user, options));
+  }
+
+  /** similarUsers for an array of users, spread over worker threads (the same answers, bit for bit). */
+  similarUsersAsync(users: ArrayLike<number>, options: SimilarOptions & ThreadOptions = {}): Promise<BatchTopN> {
+    return this.runParallel(this.planSimilar("users", users, options), options.threads);
+  }
+
+  private planSimilar(side: "users" | "items", query: number | ArrayLike<number>, options: SimilarOptions): PlannedQuery {
     this.checkFitted();
-    const single = typeof user === "number";
-    const ids = this.checkIds(single ? [user] : user, this.nUsers, "user");
-    return this.topK(this.userFactorsPtr, ids, ids.length, single, this.userFactorsPtr, this.nUsers, true, options.n ?? 10, options.filter, options.candidates, undefined, "user");
+    const single = typeof query === "number";
+    const ids = this.checkIds(single ? [query] : query, side === "users" ? this.nUsers : this.nItems, side === "users" ? "user" : "item");
+    const factors = side === "users" ? this.userFactorsPtr : this.itemFactorsPtr;
+    const owned: number[] = [];
+    return { single, owned, job: this.planTopK(factors, ids, ids.length, side, true, options.n ?? 10, options.filter, options.candidates, undefined, owned) };
   }
 
   /** @internal Call after factors change: cached norms are stale. */
   protected factorsChanged(): void {
     const { heap } = this.engine;
-    if (this.normCache.users) heap.release(this.normCache.users);
-    if (this.normCache.items) heap.release(this.normCache.items);
+    for (const cache of Object.values(this.normCache)) for (const ptr of Object.values(cache)) if (ptr) heap.release(ptr);
     this.normCache = {};
   }
 
@@ -180,71 +209,107 @@ export abstract class FactorModel {
     restoreExtraChunks(this, file);
   }
 
-  private inverseNorms(side: "users" | "items"): number {
-    const cached = this.normCache[side];
-    if (cached) return cached;
-    const rows = side === "users" ? this.nUsers : this.nItems;
-    const ptr = this.engine.heap.alloc(rows * 4);
-    this.engine.kernels.inverseNorms(side === "users" ? this.userFactorsPtr : this.itemFactorsPtr, rows, this.factors, ptr);
-    this.normCache[side] = ptr;
-    return ptr;
+  private factorRows(side: "users" | "items"): { ptr: number; rows: number } {
+    return side === "users" ? { ptr: this.userFactorsPtr, rows: this.nUsers } : { ptr: this.itemFactorsPtr, rows: this.nItems };
   }
 
-  private topK(
-    queries: number, queryIds: Int32Array | undefined, nQueries: number, single: boolean,
-    targets: number, nTargets: number, cosine: boolean, n: number,
-    filter: ArrayLike<number> | undefined, candidates: ArrayLike<number> | undefined,
-    exclude: Exclusion | undefined, targetName: string,
-  ): TopN | BatchTopN {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`n must be a positive integer, got ${n}`);
+  private inverseNorms(side: "users" | "items"): number {
+    const cache = (this.normCache[side] ??= {});
+    if (cache.inverse) return cache.inverse;
+    const { ptr, rows } = this.factorRows(side);
+    cache.inverse = this.engine.heap.alloc(Math.max(rows, 1) * 4);
+    this.engine.kernels.inverseNorms(ptr, rows, this.factors, cache.inverse);
+    return cache.inverse;
+  }
+
+  // Row ids by decreasing norm, with the norms: lets inner-product top-n stop early.
+  private normOrder(side: "users" | "items"): { order: number; sortedNorms: number } {
+    const cache = (this.normCache[side] ??= {});
+    if (cache.order && cache.sortedNorms) return { order: cache.order, sortedNorms: cache.sortedNorms };
     const { heap, kernels } = this.engine;
-    const invNorms = cosine ? this.inverseNorms(targets === this.userFactorsPtr ? "users" : "items") : 0;
-    const candidateIds = candidates ? this.checkIds(candidates, nTargets, targetName) : undefined;
-    const width = Math.min(n, candidateIds ? candidateIds.length : nTargets);
-    const chunk = Math.min(nQueries, QUERY_CHUNK);
-    const maskPtr = heap.allocZeroed(nTargets);
-    const candidatesPtr = candidateIds ? heap.alloc(candidateIds.length * 4) : 0;
-    const queryIdsPtr = queryIds ? heap.alloc(chunk * 4) : 0;
-    const outIdsPtr = heap.alloc(Math.max(chunk * width, 1) * 4);
-    const outScoresPtr = heap.alloc(Math.max(chunk * width, 1) * 4);
-    const allIds = new Int32Array(nQueries * width), allScores = new Float32Array(nQueries * width);
+    const { ptr, rows } = this.factorRows(side);
+    const norms = new Float32Array(rows);
+    const scratch = heap.alloc(Math.max(rows, 1) * 4);
     try {
-      if (filter) {
-        const mask = heap.u8(maskPtr, nTargets);
-        for (const id of this.checkIds(filter, nTargets, targetName)) mask[id] = 1;
-      }
-      if (candidateIds) heap.i32(candidatesPtr, candidateIds.length).set(candidateIds);
-      for (let first = 0; first < nQueries && width > 0; first += chunk) {
-        const count = Math.min(chunk, nQueries - first);
-        if (queryIds) heap.i32(queryIdsPtr, count).set(queryIds.subarray(first, first + count));
-        // Without ids, query q is row q: offset the base so the chunk starts at `first`.
-        const base = queryIds ? queries : queries + first * this.factors * 4;
-        // Exclusion rows by position follow the chunk; rows by id are absolute.
-        const byPosition = exclude ? exclude.byPosition || !queryIds : false;
-        const excludeIndptr = exclude ? (byPosition ? exclude.indptr + first * 4 : exclude.indptr) : 0;
-        kernels.topKRows(base, queryIdsPtr, count, targets, nTargets, this.factors, invNorms,
-          candidatesPtr, candidateIds ? candidateIds.length : 0, maskPtr, excludeIndptr, exclude ? exclude.indices : 0, byPosition,
-          width, outIdsPtr, outScoresPtr);
-        allIds.set(heap.i32(outIdsPtr, count * width), first * width);
-        allScores.set(heap.f32(outScoresPtr, count * width), first * width);
-      }
+      kernels.rowNorms(ptr, rows, this.factors, scratch);
+      norms.set(heap.f32(scratch, rows));
     } finally {
-      for (const ptr of [maskPtr, candidatesPtr, queryIdsPtr, outIdsPtr, outScoresPtr]) if (ptr) heap.release(ptr);
+      heap.release(scratch);
     }
+    const order = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) order[r] = r;
+    order.sort((a, b) => norms[b] - norms[a] || a - b);
+    cache.order = heap.alloc(Math.max(rows, 1) * 4);
+    heap.i32(cache.order, rows).set(order);
+    cache.sortedNorms = heap.alloc(Math.max(rows, 1) * 4);
+    const sorted = heap.f32(cache.sortedNorms, rows);
+    for (let r = 0; r < rows; r++) sorted[r] = norms[order[r]];
+    return { order: cache.order, sortedNorms: cache.sortedNorms };
+  }
+
+  // The top-n job for queries against one side's factors; blocks it allocates go to `owned`.
+  private planTopK(
+    queries: number, queryIds: Int32Array | undefined, nQueries: number, side: "users" | "items", cosine: boolean, n: number,
+    filter: ArrayLike<number> | undefined, candidates: ArrayLike<number> | undefined, exclude: Exclusion | undefined, owned: number[],
+  ): TopKJob {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`n must be a positive integer, got ${n}`);
+    const { heap } = this.engine;
+    const { ptr: targets, rows: nTargets } = this.factorRows(side);
+    const targetName = side === "users" ? "user" : "item";
+    const filterIds = filter ? this.checkIds(filter, nTargets, targetName) : undefined;
+    let order = 0, nOrder = nTargets, orderNorms = 0;
+    if (candidates) {
+      const candidateIds = this.checkIds(candidates, nTargets, targetName);
+      nOrder = candidateIds.length;
+      order = heap.alloc(Math.max(nOrder, 1) * 4);
+      owned.push(order);
+      heap.i32(order, nOrder).set(candidateIds);
+    } else if (!cosine) {
+      ({ order, sortedNorms: orderNorms } = this.normOrder(side));
+    }
+    return {
+      queries, queryIds, nQueries, targets, nTargets, k: this.factors, targetInvNorms: cosine ? this.inverseNorms(side) : 0,
+      order, nOrder, orderNorms, filter: filterIds, exclude, n: Math.min(n, nOrder),
+    };
+  }
+
+  private run(plan: PlannedQuery): TopN | BatchTopN {
+    try {
+      return this.answer(plan, plan.job.n > 0 ? topK(this.engine, plan.job) : undefined);
+    } finally {
+      for (const ptr of plan.owned) this.engine.heap.release(ptr);
+    }
+  }
+
+  private async runParallel(plan: PlannedQuery, threads = 0): Promise<BatchTopN> {
+    try {
+      const count = threadsFor(this.engine, threads);
+      let rows: TopKRows | undefined;
+      if (plan.job.n > 0) rows = count > 1 ? await topKParallel(this.engine, await poolFor(this.engine, count), plan.job, count) : topK(this.engine, plan.job);
+      return this.answer(plan, rows) as BatchTopN;
+    } finally {
+      for (const ptr of plan.owned) this.engine.heap.release(ptr);
+    }
+  }
+
+  // Kernel rows → one TopN (trailing unused slots cut) or one per query.
+  private answer({ job, single }: PlannedQuery, rows: TopKRows | undefined): TopN | BatchTopN {
+    const width = job.n;
     const rowAt = (q: number): TopN => {
-      const ids = allIds.subarray(q * width, (q + 1) * width);
+      if (!rows) return { ids: new Int32Array(0), scores: new Float32Array(0) };
+      const ids = rows.ids.subarray(q * width, (q + 1) * width);
       let found = 0;
       while (found < width && ids[found] >= 0) found++;
-      return { ids: ids.subarray(0, found), scores: allScores.subarray(q * width, q * width + found) };
+      return { ids: ids.subarray(0, found), scores: rows.scores.subarray(q * width, q * width + found) };
     };
     if (single) return rowAt(0);
     const result: BatchTopN = { ids: [], scores: [] };
-    for (let q = 0; q < nQueries; q++) { const row = rowAt(q); result.ids.push(row.ids); result.scores.push(row.scores); }
+    for (let q = 0; q < job.nQueries; q++) { const row = rowAt(q); result.ids.push(row.ids); result.scores.push(row.scores); }
     return result;
   }
 
   // Lists of ids → a small CSR in wasm (one row per list), for per-query exclusion.
-  private packLists(lists: ArrayLike<number>[], bound: number, what: string): Exclusion {
+  private packLists(lists: ArrayLike<number>[], bound: number, what: string, owned: number[]): Exclusion {
     const { heap } = this.engine;
     let total = 0;
     for (const list of lists) total += list.length;
@@ -254,11 +319,10 @@ export abstract class FactorModel {
       let at = 0;
       ip[0] = 0;
       lists.forEach((list, q) => { ix.set(this.checkIds(list, bound, what), at); at += list.length; ip[q + 1] = at; });
-    } catch (error) {
-      heap.release(indptr); heap.release(indices);
-      throw error;
+    } finally {
+      owned.push(indptr, indices);
     }
-    return { indptr, indices, owned: true, byPosition: true };
+    return { indptr, indices, byPosition: true };
   }
 
   /** @internal Validated int32 copy of ids, each in [0, bound). */

@@ -96,7 +96,8 @@ export class NamedQueries {
         let taken = 0;
         for (let j = Math.min(pieces.length - 1, i + 3); j > i && !taken; j--) {
           const joined = pieces.slice(i, j + 1).join(", ");
-          if (this.lookupItem(joined).found) { ids.push(this.findItem(joined, notes)); taken = j - i; }
+          // Only whether it matches: suggestions for a miss cost an edit-distance scan of every name.
+          if (this.lookupItem(joined, 0).found) { ids.push(this.findItem(joined, notes)); taken = j - i; }
         }
         if (!taken) ids.push(this.findItem(pieces[i], notes));
         i += taken;
@@ -166,10 +167,10 @@ export class NamedQueries {
     };
   }
 
-  private lookupItem(name: string): NameMatch {
+  private lookupItem(name: string, suggestions = 5): NameMatch {
     this.itemKeyIndex ??= new Map(this.catalog.itemKeys.map((key, i) => [key, i]));
     this.itemNames ??= new NameIndex(this.catalog.itemLabels ?? this.catalog.itemKeys, this.popularity());
-    const match = this.itemNames.lookup(name);
+    const match = this.itemNames.lookup(name, { suggestions });
     if (match.found) return match;
     const byKey = this.itemKeyIndex.get(name.trim());
     return byKey !== undefined ? { found: true, id: byKey, label: this.label(byKey), alternatives: [] } : match;

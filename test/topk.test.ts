@@ -63,6 +63,87 @@ describe("top-k", () => {
   });
 });
 
+// A model with float factors whose norms spread over two orders of magnitude (as
+// popular and rare items do), so pruning by norm bound has work to do.
+function spreadModel(nUsers: number, nItems: number, k: number, seed: number) {
+  const random = seededRandom(seed);
+  const userFactors = Float32Array.from({ length: nUsers * k }, () => random() * 2 - 1);
+  const itemFactors = new Float32Array(nItems * k);
+  for (let i = 0; i < nItems; i++) {
+    const scale = Math.exp(-4 * random());
+    for (let f = 0; f < k; f++) itemFactors[i * k + f] = (random() * 2 - 1) * scale;
+  }
+  const model = AlternatingLeastSquares.load(writeModelFile({ kind: "als", options: { factors: k }, nUsers, nItems, factors: k, userFactors, itemFactors }));
+  return { model, userFactors, itemFactors };
+}
+
+const rowsOf = (batch: { ids: Int32Array[]; scores: Float32Array[] }) => batch.ids.map((ids, q) => [Array.from(ids), Array.from(batch.scores[q])]);
+
+describe("top-k kernel: blocking, pruning, cosine, threads", () => {
+  it("equals float64 brute force for factor counts with a scalar tail (k = 3, 6, 17)", () => {
+    for (const k of [3, 6, 17]) {
+      const { model, userFactors, itemFactors } = integerModel(13, 90, k, k);
+      const users = Array.from({ length: 13 }, (_, u) => u);
+      const batch = model.recommend(users, undefined, { n: 12, filterAlreadyLikedItems: false });
+      for (const u of users) {
+        const expected = bruteForce(userFactors.subarray(u * k, (u + 1) * k), itemFactors, k, () => true, 12);
+        expect(Array.from(batch.ids[u])).toEqual(expected.map(([i]) => i));
+        expect(Array.from(batch.scores[u])).toEqual(expected.map(([, s]) => s));
+      }
+    }
+  });
+
+  it("pruning by norm bound gives the same bits as scanning every item", () => {
+    const k = 24, nItems = 3000;
+    const { model, userFactors, itemFactors } = spreadModel(40, nItems, k, 11);
+    const users = Array.from({ length: 40 }, (_, u) => u);
+    const everyItemInIdOrder = Array.from({ length: nItems }, (_, i) => i); // candidates: no pruning
+    for (const n of [1, 10, 100]) {
+      const pruned = model.recommend(users, undefined, { n, filterAlreadyLikedItems: false });
+      const scanned = model.recommend(users, undefined, { n, filterAlreadyLikedItems: false, items: everyItemInIdOrder });
+      expect(rowsOf(pruned)).toEqual(rowsOf(scanned));
+      for (const u of [0, 17, 39]) {
+        const expected = bruteForce(userFactors.subarray(u * k, (u + 1) * k), itemFactors, k, () => true, n);
+        expect(Array.from(pruned.ids[u])).toEqual(expected.map(([i]) => i));
+        pruned.scores[u].forEach((score, j) => expect(score).toBeCloseTo(expected[j][1], 4));
+      }
+    }
+  });
+
+  it("similarItems is cosine: equals float64 brute force, the item itself first", () => {
+    const k = 8;
+    const { model, itemFactors } = spreadModel(5, 400, k, 4);
+    const norm = (i: number) => Math.hypot(...itemFactors.subarray(i * k, (i + 1) * k));
+    for (const item of [0, 123, 399]) {
+      const got = model.similarItems(item, { n: 10 });
+      const expected = Array.from({ length: 400 }, (_, t) => {
+        let s = 0;
+        for (let f = 0; f < k; f++) s += itemFactors[item * k + f] * itemFactors[t * k + f];
+        return [t, s / (norm(item) * norm(t))];
+      }).sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 10);
+      expect(got.ids[0]).toBe(item);
+      expect(Array.from(got.ids)).toEqual(expected.map(([t]) => t));
+      got.scores.forEach((score, j) => expect(score).toBeCloseTo(expected[j][1], 5));
+    }
+  });
+
+  it("recommendAsync and similarItemsAsync give the same bits on 1, 2 and 4 threads as the synchronous calls", async () => {
+    const { model } = spreadModel(150, 700, 16, 21);
+    const random = seededRandom(2);
+    const rows: number[] = [], cols: number[] = [];
+    for (let u = 0; u < 150; u++) for (let i = 0; i < 700; i++) if (random() < 0.03) { rows.push(u); cols.push(i); }
+    const userItems = CsrMatrix.fromCoo({ rows, cols, shape: [150, 700] });
+    const users = Array.from({ length: 150 }, (_, u) => (u * 37) % 150);
+    const items = Array.from({ length: 700 }, (_, i) => i);
+    const expectedRecommend = rowsOf(model.recommend(users, userItems, { n: 10, filterItems: [5, 6] }));
+    const expectedSimilar = rowsOf(model.similarItems(items, { n: 7 }));
+    for (const threads of [1, 2, 4]) {
+      expect(rowsOf(await model.recommendAsync(users, userItems, { n: 10, filterItems: [5, 6], threads }))).toEqual(expectedRecommend);
+      expect(rowsOf(await model.similarItemsAsync(items, { n: 7, threads }))).toEqual(expectedSimilar);
+    }
+  });
+});
+
 describe("wasm memory", () => {
   it("a memory growth leaves no stale view behind", async () => {
     const { model } = integerModel(20, 30, 4, 1);

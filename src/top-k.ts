@@ -1,0 +1,140 @@
+// Exact top-n for many queries at once, on the calling thread or on the worker pool.
+// Plans the wasm memory of one job (a filter mask, per-query state, output rows) and
+// feeds the topKBlocked kernel up to 31 queries a call. Each worker gets its own mask
+// and scratch and a contiguous share of the queries, so every answer is the same bits
+// whichever thread computed it.
+
+import type { Engine, TopKBlockedArgs } from "./engine.js";
+import type { WorkerPool } from "./pool.js";
+
+/** Queries per topKBlocked call: its u32 mask has one bit per query plus the shared filter bit. */
+const CALL_QUERIES = 31;
+// Queries whose output rows are planned at once (per thread): bounds memory for large n.
+const ROUND_QUERIES = 31 * 256;
+const FILTERED = 1 << 31;
+
+/** Items to skip per query: a CSR in wasm, its rows by query position or by query row id. */
+export interface Exclusion { indptr: number; indices: number; byPosition: boolean }
+
+/** One top-n job: every pointer is into wasm memory and outlives the job. */
+export interface TopKJob {
+  /** Query rows (k floats each); query q is row queryIds[q], or row q without ids. */
+  queries: number;
+  queryIds?: Int32Array;
+  nQueries: number;
+  targets: number;
+  nTargets: number;
+  k: number;
+  /** 1/‖t‖ per target for cosine scores, or 0 for inner products. */
+  targetInvNorms: number;
+  /** Targets to scan, in this order (i32 ids), or 0 for all in id order. */
+  order: number;
+  nOrder: number;
+  /** ‖order[c]‖, non-increasing, to prune by norm bound; 0 for no pruning. */
+  orderNorms: number;
+  /** Target ids never returned. */
+  filter?: Int32Array;
+  exclude?: Exclusion;
+  /** Results per query. */
+  n: number;
+}
+
+/** n ids and scores per query, row-major; unused slots hold id -1. */
+export interface TopKRows { ids: Int32Array; scores: Float32Array }
+
+interface Lane { mask: number; state: number; queryIds: number; outIds: number; outScores: number }
+
+/** Runs the job on this thread. */
+export function topK(engine: Engine, job: TopKJob): TopKRows {
+  const lane = allocateLane(engine, job, Math.min(job.nQueries, ROUND_QUERIES));
+  const result = emptyResult(job);
+  try {
+    for (let first = 0; first < job.nQueries; first += ROUND_QUERIES) {
+      const count = Math.min(ROUND_QUERIES, job.nQueries - first);
+      for (const call of roundCalls(engine, job, lane, first, count)) {
+        engine.kernels.topKBlocked(...call);
+      }
+      collect(engine, job, lane, first, count, result);
+    }
+  } finally {
+    releaseLane(engine, lane);
+  }
+  return result;
+}
+
+/** Runs the job on the pool's workers, the queries split evenly between them. */
+export async function topKParallel(engine: Engine, pool: WorkerPool, job: TopKJob, threads: number): Promise<TopKRows> {
+  const lanes: Lane[] = [];
+  const result = emptyResult(job);
+  try {
+    const perRound = ROUND_QUERIES * threads;
+    const laneQueries = Math.min(ROUND_QUERIES, Math.ceil(job.nQueries / threads / CALL_QUERIES) * CALL_QUERIES);
+    for (let w = 0; w < threads; w++) lanes.push(allocateLane(engine, job, laneQueries));
+    for (let first = 0; first < job.nQueries; first += perRound) {
+      const count = Math.min(perRound, job.nQueries - first);
+      // Contiguous shares in multiples of a call, so every call is full but the last.
+      const share = Math.ceil(count / threads / CALL_QUERIES) * CALL_QUERIES;
+      const shares = lanes.map((lane, w) => ({ lane, first: first + w * share, count: Math.max(0, Math.min(share, count - w * share)) }))
+        .filter((s) => s.count > 0);
+      await pool.run(shares.map((s) => roundCalls(engine, job, s.lane, s.first, s.count).map((args) => ({ kernel: "topKBlocked", args }))));
+      for (const s of shares) collect(engine, job, s.lane, s.first, s.count, result);
+    }
+  } finally {
+    for (const lane of lanes) releaseLane(engine, lane);
+  }
+  return result;
+}
+
+function emptyResult(job: TopKJob): TopKRows {
+  return { ids: new Int32Array(job.nQueries * job.n), scores: new Float32Array(job.nQueries * job.n) };
+}
+
+function allocateLane(engine: Engine, job: TopKJob, roundQueries: number): Lane {
+  const { heap } = engine;
+  const lane: Lane = { mask: 0, state: 0, queryIds: 0, outIds: 0, outScores: 0 };
+  try {
+    lane.mask = heap.allocZeroed(Math.max(job.nTargets, 1) * 4);
+    lane.state = heap.alloc(CALL_QUERIES * 16);
+    if (job.queryIds) lane.queryIds = heap.alloc(Math.max(roundQueries, 1) * 4);
+    lane.outIds = heap.alloc(Math.max(roundQueries * job.n, 1) * 4);
+    lane.outScores = heap.alloc(Math.max(roundQueries * job.n, 1) * 4);
+  } catch (error) {
+    releaseLane(engine, lane);
+    throw error;
+  }
+  if (job.filter) {
+    const mask = heap.i32(lane.mask, job.nTargets);
+    for (const id of job.filter) mask[id] = FILTERED;
+  }
+  return lane;
+}
+
+function releaseLane(engine: Engine, lane: Lane): void {
+  for (const ptr of [lane.mask, lane.state, lane.queryIds, lane.outIds, lane.outScores]) if (ptr) engine.heap.release(ptr);
+}
+
+// The kernel calls for queries [first, first + count) of the job, into the lane's rows.
+function roundCalls(engine: Engine, job: TopKJob, lane: Lane, first: number, count: number): TopKBlockedArgs[] {
+  if (job.queryIds) engine.heap.i32(lane.queryIds, count).set(job.queryIds.subarray(first, first + count));
+  const calls: TopKBlockedArgs[] = [];
+  for (let at = 0; at < count; at += CALL_QUERIES) {
+    const size = Math.min(CALL_QUERIES, count - at);
+    const position = first + at;
+    // Without ids, query q is row q: offset the base so the call starts at `position`.
+    const queries = job.queryIds ? job.queries : job.queries + position * job.k * 4;
+    const queryIds = job.queryIds ? lane.queryIds + at * 4 : 0;
+    const { exclude } = job;
+    // Exclusion rows by position follow the call; rows by id are absolute.
+    const byPosition = exclude ? exclude.byPosition || !job.queryIds : false;
+    const excludeIndptr = exclude ? (byPosition ? exclude.indptr + position * 4 : exclude.indptr) : 0;
+    calls.push([queries, queryIds, size, job.targets, job.k, job.order, job.nOrder, job.orderNorms, job.targetInvNorms,
+      lane.mask, excludeIndptr, exclude ? exclude.indices : 0, byPosition,
+      job.n, lane.outIds + at * job.n * 4, lane.outScores + at * job.n * 4, lane.state]);
+  }
+  return calls;
+}
+
+function collect(engine: Engine, job: TopKJob, lane: Lane, first: number, count: number, result: TopKRows): void {
+  result.ids.set(engine.heap.i32(lane.outIds, count * job.n), first * job.n);
+  result.scores.set(engine.heap.f32(lane.outScores, count * job.n), first * job.n);
+}
