@@ -4,6 +4,7 @@
 
 import { existsSync } from "../io/exists.js";
 import { readInteractions, readTable, type ColumnSpec } from "../io/interactions.js";
+import { listArchiveMembers, splitArchivePath, type SourceInput } from "../io/source.js";
 import { CsrMatrix } from "../csr.js";
 import type { Catalog } from "../catalog.js";
 import { findFormat, siblingPath, type DatasetFormat, type ItemMetadataFormat } from "./formats.js";
@@ -17,8 +18,18 @@ export interface LoadOptions {
   separator?: string;
   header?: boolean | "auto";
   encoding?: "utf-8" | "latin1" | "auto";
-  /** Item metadata file (titles, names), or false for none; by default the format's file beside the data. */
-  items?: string | false;
+  /**
+   * Item metadata file (titles, names) as a path or named bytes, or false for none; by
+   * default the format's file beside the data (for in-memory data: among `companions`,
+   * or in the same zip archive).
+   */
+  items?: SourceInput | false;
+  /**
+   * For data given as bytes: the files that were given with it (a browser upload of
+   * ratings.csv with movies.csv), where the format's metadata file is looked for by name,
+   * with or without `.gz`.
+   */
+  companions?: { name: string; bytes: Uint8Array }[];
   /** Columns of the metadata file when it is not the format's. */
   itemColumns?: { key: number | string; label: number | string; info?: number | string };
   onProgress?: (bytesRead: number, totalBytes: number | undefined, rows: number) => void;
@@ -45,14 +56,19 @@ export interface PrepareOptions {
   bm25?: { K1?: number; B?: number };
 }
 
-/** Reads an interaction file (plain, .gz, or `archive.zip:member`) and names its items. */
-export async function loadDataset(path: string, options: LoadOptions = {}): Promise<Dataset> {
+/**
+ * Reads an interaction file (plain, .gz, or `archive.zip:member`), given as a path or as
+ * named bytes (`{ name, bytes }`, the name picking the format and the archive member as
+ * a path would), and names its items.
+ */
+export async function loadDataset(input: SourceInput, options: LoadOptions = {}): Promise<Dataset> {
+  const path = typeof input === "string" ? input : input.name;
   const format: DatasetFormat | undefined = findFormat(path, options.format);
   const columns = { ...(format?.columns ?? {}), ...(options.columns ?? {}) } as ColumnSpec;
   if (columns.user === undefined || columns.item === undefined) {
     throw new Error(`${path}: unknown file format: name the columns, e.g. --columns user=0,item=1,value=2 (known formats: ${["movielens", "movielens-dat", "lastfm-360k", "lastfm-2k"].join(", ")})`);
   }
-  const table = await readInteractions(path, {
+  const table = await readInteractions(input, {
     columns,
     separator: options.separator ?? format?.separator ?? "auto",
     header: options.header ?? format?.header ?? "auto",
@@ -68,21 +84,40 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
       detail: `${table.rows} rows, ${table.userKeys.length} users, ${table.itemKeys.length} items${table.skippedBlankLines ? `, ${table.skippedBlankLines} blank lines skipped` : ""}`,
     }],
   };
-  await joinItemMetadata(dataset, path, format?.items, options);
+  await joinItemMetadata(dataset, input, format?.items, options);
   return dataset;
 }
 
-async function joinItemMetadata(dataset: Dataset, path: string, formatItems: ItemMetadataFormat | undefined, options: LoadOptions): Promise<void> {
+// The metadata file beside the data: a path for a path; for bytes, a companion of that
+// name (with or without .gz) or a member of the same in-memory archive. Undefined when absent.
+async function siblingSource(input: SourceInput, file: string, companions: LoadOptions["companions"]): Promise<SourceInput | undefined> {
+  if (typeof input === "string") {
+    const path = siblingPath(input, file);
+    return path.includes(".zip:") || existsSync(path) ? path : undefined;
+  }
+  const { archive, member } = splitArchivePath(input.name);
+  if (member !== undefined) {
+    const wanted = siblingPath(input.name, file).slice(archive.length + 1);
+    const members = await listArchiveMembers(input);
+    const found = members.find((m) => m === wanted) ?? members.find((m) => m === `${wanted}.gz` || `${m}.gz` === wanted);
+    return found === undefined ? undefined : { name: `${archive}:${found}`, bytes: input.bytes };
+  }
+  const baseName = (name: string) => name.slice(Math.max(name.lastIndexOf("/"), name.lastIndexOf("\\")) + 1).toLowerCase().replace(/\.gz$/, "");
+  return companions?.find((c) => baseName(c.name) === file.toLowerCase());
+}
+
+async function joinItemMetadata(dataset: Dataset, input: SourceInput, formatItems: ItemMetadataFormat | undefined, options: LoadOptions): Promise<void> {
   if (options.items === false) return;
-  const explicit = typeof options.items === "string";
-  const metadata = explicit ? { ...(formatItems ?? { key: 0, label: 1 }), ...(options.itemColumns ?? {}), file: options.items as string } : formatItems;
+  const explicit = options.items !== undefined;
+  const metadata: ItemMetadataFormat | undefined = explicit ? { ...(formatItems ?? { file: "", key: 0, label: 1 }), ...(options.itemColumns ?? {}) } : formatItems;
   if (!metadata) return;
-  const file = explicit ? metadata.file : siblingPath(path, metadata.file);
-  if (!explicit && !file.includes(".zip:") && !existsSync(file)) {
+  const source = explicit ? (options.items as SourceInput) : await siblingSource(input, metadata.file, options.companions);
+  if (source === undefined) {
     dataset.reports.push({ transform: "items", rowsBefore: 0, rowsAfter: 0, removedRows: 0, changedRows: 0, detail: `no ${metadata.file} beside the data: items are shown by their ids` });
     return;
   }
-  const { header, rows } = await readTable(file, { separator: metadata.separator ?? "auto", header: metadata.header ?? "auto", encoding: metadata.encoding ?? "auto" });
+  const file = typeof source === "string" ? source : source.name;
+  const { header, rows } = await readTable(source, { separator: metadata.separator ?? "auto", header: metadata.header ?? "auto", encoding: metadata.encoding ?? "auto" });
   const position = (column: number | string, what: string): number => {
     if (typeof column === "number") return column;
     const at = header?.findIndex((h) => h.toLowerCase() === column.toLowerCase()) ?? -1;

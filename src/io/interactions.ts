@@ -264,3 +264,51 @@ export async function readTable(path: SourceInput, options: TableOptions = {}): 
   });
   return reader.header ? { header: reader.header, rows } : { rows };
 }
+
+/** The start of a delimited file as previewTable reads it. */
+export interface TablePreview {
+  /** The separator, header, encoding and quoting sniffed (or given). */
+  dialect: Dialect;
+  /** Column names, when the file has a header. */
+  header?: string[];
+  /** Fields per row. */
+  fieldCount: number;
+  /** The first data rows, fields trimmed. */
+  rows: string[][];
+  /** Whether the file has more rows than those returned. */
+  more: boolean;
+}
+
+// Thrown from a row callback to stop reading once the preview is full.
+const PREVIEW_FULL = Symbol("preview full");
+
+/**
+ * The dialect, header and first `maxRows` data rows of a delimited file, reading no more
+ * of it than that needs: what a column-mapping form shows before the real read. Bad rows
+ * among the first ones are DataErrors, as they would be for readInteractions.
+ */
+export async function previewTable(input: SourceInput, options: TableOptions = {}, maxRows = 10): Promise<TablePreview> {
+  const reader = await DelimitedReader.open(await openSource(input), options);
+  const decode = reader.decode;
+  const rows: string[][] = [];
+  let more = false;
+  try {
+    await reader.forEachRow((bytes, starts, ends) => {
+      if (rows.length === maxRows) {
+        more = true;
+        throw PREVIEW_FULL;
+      }
+      const row: string[] = [];
+      for (let k = 0; k < reader.fieldCount; k++) {
+        const [s, e] = trimField(bytes, starts[k], ends[k]);
+        row.push(decode(bytes, s, e));
+      }
+      rows.push(row);
+    });
+  } catch (error) {
+    if (error !== PREVIEW_FULL) throw error;
+  }
+  const preview: TablePreview = { dialect: reader.dialect, fieldCount: reader.fieldCount, rows, more };
+  if (reader.header) preview.header = reader.header;
+  return preview;
+}

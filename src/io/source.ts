@@ -118,6 +118,25 @@ export async function openSource(input: SourceInput): Promise<ByteSource> {
   }
 }
 
+/**
+ * The file members of a zip archive (a path, or named bytes), in directory order; an
+ * empty list for anything that is not a zip. Lets a caller that was handed an archive
+ * (a browser upload) show its members and pick one, without inflating any.
+ */
+export async function listArchiveMembers(input: SourceInput): Promise<string[]> {
+  const name = typeof input === "string" ? input : input.name;
+  const { archive } = splitArchivePath(name);
+  const storage = typeof input === "string" ? await openFileStorage(archive) : memoryStorage(input.bytes);
+  try {
+    const head = await storage.read(0, 4);
+    const isZip = head.length === 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 3 && head[3] === 4;
+    if (!isZip) return [];
+    return (await readZipDirectory(storage, archive)).filter((e) => !e.name.endsWith("/")).map((e) => e.name);
+  } finally {
+    await storage.close();
+  }
+}
+
 // Streams stored bytes [start, end) in CHUNK_SIZE reads, closing the storage at the end.
 // Reads past `end` never happen; a file that ends early yields what it has (plain files
 // are taken as they are; the archive readers check sizes themselves).
