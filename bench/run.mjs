@@ -1,8 +1,11 @@
 // `npm run bench`: parse throughput on a generated 17.5M-line Last.fm-360K-shaped TSV
-// (bench/parse.mjs), then ALS seconds per iteration at 64 and 128 factors on one thread
-// and peak memory, and a BPR epoch at 64 factors, on the synthetic Last.fm-360K-shaped data (bench/synthetic.mjs), each
-// printed beside implicit's figure from ../shared/bench/implicit-reference.md as a ratio.
-//   npm run bench -- [--iterations 3] [--scale 1] [--factors 64,128] [--parse-lines N | --skip-parse] [--bpr-epochs 2]
+// (bench/parse.mjs), then on the synthetic Last.fm-360K-shaped data (bench/synthetic.mjs):
+// ALS seconds per iteration at 64 and 128 factors and peak memory, a BPR epoch at 64
+// factors, and recommend / similar-items throughput on a sample of users and items, each
+// on 1 and 2 threads and printed beside implicit's figure from
+// ../shared/bench/implicit-reference.md as a ratio (time: below 1 is faster; per second: above 1 is faster).
+//   npm run bench -- [--iterations 3] [--scale 1] [--factors 64,128] [--threads 1,2] [--parse-lines N | --skip-parse]
+//                    [--bpr-epochs 2] [--query-users 20000] [--query-items 10000]
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -18,6 +21,8 @@ const { values: args } = parseArgs({
     "parse-lines": { type: "string", default: "17535655" },
     "skip-parse": { type: "boolean", default: false },
     "bpr-epochs": { type: "string", default: "2" },
+    "query-users": { type: "string", default: "20000" },
+    "query-items": { type: "string", default: "10000" },
   },
 });
 
@@ -76,6 +81,28 @@ if (Number(args["bpr-epochs"]) > 0) {
     implicit: implicitEpoch ? `${implicitEpoch} s` : "n/a",
     ratio: ratio(run.medianEpochSeconds, implicitEpoch),
   });
+}
+if (Number(args["query-users"]) > 0) {
+  for (const threads of args.threads.split(",").map(Number)) {
+    const output = execFileSync(process.execPath, ["--expose-gc", new URL("./recommend.mjs", import.meta.url).pathname,
+      "--factors", "64", "--threads", String(threads), "--users", args["query-users"], "--items", args["query-items"], "--scale", args.scale],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    const run = JSON.parse(output.trim().split("\n").pop());
+    const suffix = `64 factors, ${threads} thread${threads > 1 ? "s" : ""}`;
+    const implicitUsers = implicitFigure("recommend top-10 for every user, filter liked, users per second (machine shared)", 64, threads);
+    const implicitItems = implicitFigure("similar_items top-10 for every item, items per second (machine shared)", 64, threads);
+    // Throughput: a ratio above 1 means edgerec answers more per second.
+    rows.push({
+      what: `recommend top-10 users/s (${run.users} users), ${suffix}`,
+      edgerec: `${Math.round(run.recommendUsersPerSecond)}/s`, implicit: implicitUsers ? `${implicitUsers}/s` : "n/a",
+      ratio: ratio(run.recommendUsersPerSecond, implicitUsers),
+    });
+    rows.push({
+      what: `similar items top-10 items/s (${run.items} items), ${suffix}`,
+      edgerec: `${Math.round(run.similarItemsPerSecond)}/s`, implicit: implicitItems ? `${implicitItems}/s` : "n/a",
+      ratio: ratio(run.similarItemsPerSecond, implicitItems),
+    });
+  }
 }
 const widths = ["what", "edgerec", "implicit", "ratio"].map((key) => Math.max(key.length, ...rows.map((r) => r[key].length)));
 const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
