@@ -362,19 +362,38 @@ export class AlternatingLeastSquares extends FactorModel {
     return { items, values };
   }
 
+  // α₀·YᵀY over the item factors, kept until they change: every explain and
+  // recalculateUser needs it, and it costs nItems·k² where the row solve costs nnz·k².
+  private itemGramPtr = 0;
+  private itemGram(): number {
+    if (!this.itemGramPtr) {
+      const k = this.factors;
+      this.itemGramPtr = this.engine.heap.alloc(k * k * 4);
+      this.engine.kernels.gram(this.itemFactorsPtr, this.nItems, k, this.options.unobservedWeight, this.itemGramPtr);
+    }
+    return this.itemGramPtr;
+  }
+
+  /** @internal */
+  protected override factorsChanged(): void {
+    super.factorsChanged();
+    if (this.itemGramPtr) this.engine.heap.release(this.itemGramPtr);
+    this.itemGramPtr = 0;
+  }
+
   // Builds and factors one row's f64 system A, b in wasm against the item factors, runs
   // `use(a, b)` and frees everything.
   private withRowSystem<T>(items: Int32Array, values: Float32Array, use: (a: number, b: number) => T): T {
     const { heap, kernels } = this.engine;
     const o = this.options;
     const k = this.factors;
-    const ptrs = { gram: heap.alloc(k * k * 4), items: heap.alloc(Math.max(items.length, 1) * 4), values: heap.alloc(Math.max(items.length, 1) * 4), a: heap.alloc(k * k * 8), b: heap.alloc(k * 8), yRow: heap.alloc(k * 8) };
+    const gram = this.itemGram();
+    const ptrs = { items: heap.alloc(Math.max(items.length, 1) * 4), values: heap.alloc(Math.max(items.length, 1) * 4), a: heap.alloc(k * k * 8), b: heap.alloc(k * 8), yRow: heap.alloc(k * 8) };
     try {
       heap.i32(ptrs.items, items.length).set(items);
       heap.f32(ptrs.values, values.length).set(values);
-      kernels.gram(this.itemFactorsPtr, this.nItems, k, o.unobservedWeight, ptrs.gram);
       const lambda = o.regularizationExponent === 0 ? o.regularization : o.regularization * pow(items.length + o.unobservedWeight * this.nItems, o.regularizationExponent);
-      kernels.buildRowSystem(ptrs.items, ptrs.values, items.length, this.itemFactorsPtr, k, ptrs.gram, o.alpha, lambda, o.unobservedWeight, ptrs.a, ptrs.b, ptrs.yRow);
+      kernels.buildRowSystem(ptrs.items, ptrs.values, items.length, this.itemFactorsPtr, k, gram, o.alpha, lambda, o.unobservedWeight, ptrs.a, ptrs.b, ptrs.yRow);
       if (kernels.choleskyFactor(ptrs.a, k) >= 0) throw new Error("the user's least-squares system is not positive definite; the model needs regularization > 0");
       return use(ptrs.a, ptrs.b);
     } finally {
