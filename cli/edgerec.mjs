@@ -64,7 +64,7 @@ const modelFlags = (command) => command
   .option("--cg-steps <n>", "ALS: conjugate-gradient steps per sweep (default 3)")
   .option("--unobserved-weight <w>", "ALS: weight of unobserved cells, Rendle et al.'s alpha0 (default 1)")
   .option("--regularization-exponent <nu>", "ALS: frequency-scaled regularization exponent (default 0)")
-  .option("--threads <n>", "ALS: threads for the row solves (default: every core; the model is the same for any number)")
+  .option("--threads <n>", "ALS: threads for the row solves (default: every core; the same model for any number). BPR: default 1; more runs Hogwild (faster, not reproducible)")
   .option("--init-scale <s>", "ALS: spread of the initial factors (default 0.01)")
   .option("--init-distribution <d>", "ALS: uniform (implicit's) or normal (Rendle et al.'s) initial factors")
   .option("--learning-rate <lr>", "BPR and MF: SGD learning rate (bpr 0.01, mf 0.01)")
