@@ -321,8 +321,11 @@ export class AlternatingLeastSquares extends FactorModel {
     bounds.push(matrix.nRows);
     const calls = scratches.map((s, w) => {
       const list: { kernel: string; args: (number | boolean)[] }[] = [];
-      for (let start = bounds[w]; start < bounds[w + 1]; start += ROW_CHUNK) {
-        const end = Math.min(bounds[w + 1], start + ROW_CHUNK);
+      // At least ~8 calls per worker: a fresh worker's first call runs in V8's baseline
+      // tier, and only the calls after it get the optimized kernel (small data suffers most).
+      const chunk = Math.max(64, Math.min(ROW_CHUNK, Math.ceil((bounds[w + 1] - bounds[w]) / 8)));
+      for (let start = bounds[w]; start < bounds[w + 1]; start += chunk) {
+        const end = Math.min(bounds[w + 1], start + chunk);
         list.push(o.solver === "cholesky"
           ? { kernel: "solveRowsCholesky", args: [start, end, matrix.indptrPtr, matrix.indicesPtr, matrix.dataPtr, x, y, this.factors, gramPtr, o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, s.a!, s.b!, s.yRow!] }
           : { kernel: "solveRowsCg", args: [start, end, matrix.indptrPtr, matrix.indicesPtr, matrix.dataPtr, x, y, this.factors, gramPtr, o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, o.cgSteps, s.gathered!, s.gatherCapacity!, s.weights!, s.work] });
