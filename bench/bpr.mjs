@@ -5,7 +5,7 @@
 
 import { parseArgs } from "node:util";
 import { BayesianPersonalizedRanking, CsrMatrix, getEngine } from "../dist/index.js";
-import { generateLastfm360kLike } from "./synthetic.mjs";
+import { collectGarbage, generateLastfm360kLike } from "./synthetic.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -23,7 +23,7 @@ let data = generateLastfm360kLike({ seed: 42, scale: Number(args.scale) });
 const userItems = CsrMatrix.fromCoo(data);
 const shape = data.shape, nnz = userItems.nnz;
 data = undefined;
-globalThis.gc?.();
+await collectGarbage();
 
 const epochs = [];
 const model = new BayesianPersonalizedRanking({
