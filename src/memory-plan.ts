@@ -54,8 +54,9 @@ export function ensureMemoryFor(engine: Engine, what: string, need: MemoryEstima
   );
 }
 
-/** Bytes in GB (10⁹), the unit people size machines and datasets in. */
+/** Bytes in GB (10⁹), the unit people size machines and datasets in (MB below 10 MB). */
 export function gb(bytes: number): string {
   const value = bytes / 1e9;
-  return `${value >= 100 ? value.toFixed(0) : value >= 0.01 ? value.toFixed(2) : value.toPrecision(2)} GB`;
+  if (value < 0.01) return `${(bytes / 1e6).toPrecision(2)} MB`;
+  return `${value >= 100 ? value.toFixed(0) : value.toFixed(2)} GB`;
 }
