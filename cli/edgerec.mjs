@@ -8,6 +8,7 @@ import process from "node:process";
 import { readFileSync } from "node:fs";
 import { cac } from "cac";
 import { DataError } from "../dist/io/errors.js";
+import { importSparkAlsModel } from "../dist/interop/spark.js";
 import { loadDataset } from "../dist/dataset/dataset.js";
 import { FORMATS, parseColumns } from "../dist/dataset/formats.js";
 import { datasetStats, formatStats } from "../dist/dataset/stats.js";
@@ -210,6 +211,28 @@ loadingOptions(cli.command("stats <file>", "Describe an interaction file: sizes,
     const stats = datasetStats(dataset, { top: integer(o.top, "--top", 1) });
     if (o.json) return printJson(stats);
     print(formatStats(stats));
+  });
+
+cli.command("import-spark <folder>", "Import a Spark MLlib ALSModel (the folder ALSModel.save wrote) as an edgerec model")
+  .option("-o, --output <file>", "Model file to write", { default: "model.edgerec" })
+  .option("--reg-param <lambda>", "Spark's regParam, for folding in new users (an ALSModel's metadata does not keep it; default 0.1)")
+  .option("--alpha <a>", "Spark's alpha: confidence 1 + alpha * value (default 1)")
+  .option("--explicit", "The model was trained with implicitPrefs=false (new users cannot be folded in)")
+  .option("--json", "Print the summary as JSON")
+  .action(async (folder, o) => {
+    const { model, report } = await importSparkAlsModel(String(folder), {
+      regParam: optional(o.regParam, (v) => number(v, "--reg-param")),
+      alpha: optional(o.alpha, (v) => number(v, "--alpha")),
+      implicitPrefs: o.explicit ? false : undefined,
+    });
+    const bytes = await saveModel(model, String(o.output));
+    const summary = { output: String(o.output), bytes, ...report };
+    if (o.json) return printJson(summary);
+    print(`Imported ${report.sparkClass ?? "a Spark ALS model"} of rank ${report.rank}: ${report.users} users × ${report.items} items.`);
+    for (const [key, source] of Object.entries(report.sources)) {
+      print(`  ${key} = ${report.params[key]}${source === "default" ? " (Spark's default: not in the model's metadata)" : source === "given" ? "" : " (from the metadata)"}`);
+    }
+    print(`Wrote ${summary.output} (${(bytes / 1e6).toFixed(1)} MB). Users and items keep their Spark ids.`);
   });
 
 cli.command("demo", "Train on the built-in MovieLens data and show similar movies, recommendations and explanations")

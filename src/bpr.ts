@@ -19,7 +19,8 @@ import { getEngine, type Engine } from "./engine.js";
 import { FactorModel } from "./factorization.js";
 import { extraChunks } from "./catalog.js";
 import { readModelFile, writeModelFile } from "./model-file.js";
-import { poolFor, threadsFor, type WorkerPool } from "./pool.js";
+import { defaultThreads, poolFor, threadsFor } from "./pool.js";
+import { blockBytes, ensureMemoryFor, estimate, type FitShape, type MemoryEstimate } from "./memory-plan.js";
 
 export interface BprOptions {
   /** Latent factors per user and item (rows hold one more column: the item bias). Default 100. */
@@ -105,6 +106,24 @@ export class BayesianPersonalizedRanking extends FactorModel {
   get factors(): number { return this.options.factors + 1; }
 
   /**
+   * The wasm memory (bytes, with a breakdown) fit() will hold at its peak for a matrix of
+   * this shape, on top of what is already allocated: the factor rows (and Adagrad's
+   * gradient sums, as large) and the row id of every interaction.
+   */
+  static memoryNeeded(shape: FitShape, options: BprOptions = {}): MemoryEstimate {
+    const o = validateOptions({ ...DEFAULTS, ...stripUndefined(options) });
+    const width = o.factors + 1;
+    const factors = blockBytes(shape.nUsers * width * 4) + blockBytes(shape.nItems * width * 4);
+    return estimate({
+      factors,
+      "Adagrad gradient sums": o.optimizer === "adagrad" ? factors : 0,
+      // The per-item counts of initialisation are freed before the row ids are taken.
+      "row id per interaction": Math.max(blockBytes(shape.nnz * 4), blockBytes(shape.nItems * 4)),
+      "results of each kernel call": blockBytes((Math.ceil(shape.nnz / bprTuning.samplesPerCall) + Math.max(o.threads, defaultThreads())) * 12),
+    });
+  }
+
+  /**
    * Trains on a users × items matrix: every stored entry is a liked (positive) pair, its
    * value ignored (as implicit). Initialises the factors from the seed, then runs
    * `iterations` epochs of nnz samples each.
@@ -114,6 +133,8 @@ export class BayesianPersonalizedRanking extends FactorModel {
     const o = this.options;
     const { heap, kernels } = this.engine;
     const nnz = userItems.nnz;
+    // Refuse a fit that cannot fit in wasm32 before allocating anything.
+    ensureMemoryFor(this.engine, "BayesianPersonalizedRanking.fit", BayesianPersonalizedRanking.memoryNeeded({ nUsers: userItems.nRows, nItems: userItems.nCols, nnz }, o));
     this.allocateFactors(userItems.nRows, userItems.nCols);
     const seedBits = BigInt.asUintN(64, BigInt(o.seed));
     const adagrad = o.optimizer === "adagrad";
