@@ -24,3 +24,6 @@ export { splitRandom, splitLeaveKOut, splitChronological, type Split, type Split
 export { precisionAtK, implicitPrecisionAtK, recallAtK, mapAtK, ndcgAtK, hitRatioAtK, auc, rankingMetricsAtK, type Metric, type RankingMetric, type Relevant, type AucOptions } from "./evaluation/metrics.js";
 export { evaluateFullRanking, evaluateSampled, factorScorer, recommendScorer, popularityScorer, type Scorer, type Recommends, type EvaluationOptions, type FullRankingOptions, type SampledOptions, type EvaluationResult, type SkippedUsers } from "./evaluation/protocols.js";
 export { parseNcfNegatives, readNcfNegatives, resolveNcfCases, type NcfCase, type ResolvedNcfCases } from "./evaluation/ncf.js";
+export { readImplicitModel, writeImplicitNpz, type ImplicitModel, type ImplicitReadOptions } from "./interop/implicit-npz.js";
+export { parseNpy, writeNpy, npyScalar, scalarArray, NpyError, type NpyArray, type NpyData, type NpyScalar } from "./interop/npy.js";
+export { readNpz, writeNpz, isZipArchive } from "./interop/npz.js";
