@@ -103,11 +103,17 @@ function factorsJson(model, ids) {
   const rows = (values, n) => Array.from({ length: n }, (_, r) => Array.from(values.subarray(r * model.factors, (r + 1) * model.factors), (v) => Number(float32Text(v))));
   return {
     model: model instanceof BayesianPersonalizedRanking ? "bpr" : model instanceof AlternatingLeastSquares ? "als" : model.constructor.name,
-    options: model.options,
+    options: modelProperties(model.options),
     columns: factorColumns(model),
     users: { ids: ids.users, factors: rows(model.userFactors, model.nUsers) },
     items: { ids: ids.items, names: ids.names, factors: rows(model.itemFactors, model.nItems) },
   };
+}
+
+// Drops options about how this machine runs the model (threads), which are not the model's.
+function modelProperties(options) {
+  const { threads: _runtimeOnly, ...kept } = options ?? {};
+  return kept;
 }
 
 /** RFC 4180: quote a field holding a comma, quote or line break, doubling its quotes. */

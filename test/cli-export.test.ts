@@ -140,6 +140,8 @@ describe("edgerec export", () => {
     runCliJson(["export", modelPath, "--format", "json", "-o", out]);
     const json = JSON.parse(readFileSync(out, "utf8"));
     expect(json.model).toBe("als");
+    expect(json.options).toMatchObject({ factors: 5, iterations: 3 });
+    expect(json.options.threads).toBeUndefined();
     expect(json.columns).toEqual(["f0", "f1", "f2", "f3", "f4"]);
     expect(json.users.ids).toEqual(userIds());
     expect(json.items.ids).toEqual(itemIds());
