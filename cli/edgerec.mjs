@@ -18,6 +18,7 @@ import { parseMetrics, runEvaluate, showCurve } from "./evaluate.mjs";
 import { NamedQueries } from "../dist/named-queries.js";
 import { score, table } from "./format.mjs";
 import { runDemo } from "./demo.mjs";
+import { EXPORT_FORMATS, defaultExportPath, exportModel } from "./export.mjs";
 
 // A closed pipe (`edgerec … | head`) ends the output, not the program with an error.
 process.stdout.on("error", (error) => { if (error.code === "EPIPE") process.exit(0); else throw error; });
@@ -151,7 +152,7 @@ modelFlags(loadingOptions(cli.command("evaluate <file>", "Hold out part of the d
   });
 
 cli.command("recommend", "Recommend items for a user of the model, or for a new user from liked items")
-  .option("-m, --model <file>", "Model file", { default: "model.edgerec" })
+  .option("-m, --model <file>", "Model file (edgerec's, or implicit's .npz)", { default: "model.edgerec" })
   .option("--user <id>", "A user id of the training data")
   .option("--liked <names>", "Comma-separated names of liked items (a new user, folded in without retraining); repeatable")
   .option("-n, --n <n>", "How many", { default: 10 })
@@ -173,7 +174,7 @@ cli.command("recommend", "Recommend items for a user of the model, or for a new 
   });
 
 cli.command("similar", "Items most similar to an item (cosine of factors)")
-  .option("-m, --model <file>", "Model file", { default: "model.edgerec" })
+  .option("-m, --model <file>", "Model file (edgerec's, or implicit's .npz)", { default: "model.edgerec" })
   .option("--item <name>", "The item, by name or id")
   .option("-n, --n <n>", "How many", { default: 10 })
   .option("--json", "Print JSON")
@@ -188,7 +189,7 @@ cli.command("similar", "Items most similar to an item (cosine of factors)")
   });
 
 cli.command("explain", "Why an item is recommended to a user: each liked item's share of the score")
-  .option("-m, --model <file>", "Model file", { default: "model.edgerec" })
+  .option("-m, --model <file>", "Model file (edgerec's, or implicit's .npz)", { default: "model.edgerec" })
   .option("--user <id>", "A user id of the training data")
   .option("--item <name>", "The item, by name or id")
   .option("-n, --n <n>", "How many contributions", { default: 10 })
@@ -201,6 +202,21 @@ cli.command("explain", "Why an item is recommended to a user: each liked item's 
     for (const note of result.notes) print(note);
     print(`Score of ${result.item} for user ${result.user}: ${result.score.toFixed(4)} = the sum of ${result.likedCount} liked items' contributions; the largest:`);
     print(table(["liked item", "contribution"], result.contributions.map((c) => [c.label, score(c.score, 4)])));
+  });
+
+cli.command("export <model>", "Write a model's factors for other tools: implicit's .npz, .npy, .csv or .json, with the user and item id maps")
+  .option("--format <format>", `npz (implicit's model file), npy (a folder of user_factors.npy and item_factors.npy), csv (a folder, ids in the first column) or json (one file)`, { default: "npz" })
+  .option("-o, --output <path>", "File (npz, json) or folder (npy, csv) to write; default model.npz, factors-npy, factors-csv or factors.json")
+  .option("--json", "Print the files written as JSON")
+  .action(async (modelPath, o) => {
+    const format = String(o.format);
+    if (!EXPORT_FORMATS.includes(format)) throw new Error(`export: unknown format '${format}': choose one of ${EXPORT_FORMATS.join(", ")}`);
+    const model = await loadModel(String(modelPath));
+    const output = o.output !== undefined ? String(o.output) : defaultExportPath(format);
+    const files = await exportModel(model, format, output);
+    if (o.json) return printJson({ format, output, users: model.nUsers, items: model.nItems, factors: model.factors, files });
+    print(`Exported ${model.nUsers} users and ${model.nItems} items × ${model.factors} factors as ${format}:`);
+    for (const file of files) print(`  ${file}`);
   });
 
 loadingOptions(cli.command("stats <file>", "Describe an interaction file: sizes, density, popular items, per-user distributions"))

@@ -26,3 +26,6 @@ export { evaluateFullRanking, evaluateSampled, factorScorer, recommendScorer, po
 export { parseNcfNegatives, readNcfNegatives, resolveNcfCases, type NcfCase, type ResolvedNcfCases } from "./evaluation/ncf.js";
 export { readSparkAlsModel, importSparkAlsModel, type SparkAlsParams, type SparkImportReport, type SparkFile, type SparkModelSource } from "./interop/spark.js";
 export { type MemoryEstimate, type FitShape } from "./memory-plan.js";
+export { readImplicitModel, writeImplicitNpz, type ImplicitModel, type ImplicitReadOptions } from "./interop/implicit-npz.js";
+export { parseNpy, writeNpy, npyScalar, scalarArray, NpyError, type NpyArray, type NpyData, type NpyScalar } from "./interop/npy.js";
+export { readNpz, writeNpz, isZipArchive } from "./interop/npz.js";
