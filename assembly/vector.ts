@@ -80,6 +80,44 @@ export function xpby(x: usize, beta: f32, y: usize, k: i32): void {
 export function symmetricMatVec(s: usize, v: usize, shift: f32, out: usize, k: i32): void {
   const rowBytes = <usize>k << 2;
   let j = 0;
+  // 32 columns a pass: eight independent add chains keep the SIMD units busy, where four
+  // wait on add latency. Each out[j] sums over i in the same order in every block width,
+  // so the result is the same bits whichever width computes it.
+  for (; j + 32 <= k; j += 32) {
+    const jo = <usize>j << 2;
+    const vj = v + jo;
+    const sh = f32x4.splat(shift);
+    let acc0 = f32x4.mul(sh, v128.load(vj));
+    let acc1 = f32x4.mul(sh, v128.load(vj, 16));
+    let acc2 = f32x4.mul(sh, v128.load(vj, 32));
+    let acc3 = f32x4.mul(sh, v128.load(vj, 48));
+    let acc4 = f32x4.mul(sh, v128.load(vj, 64));
+    let acc5 = f32x4.mul(sh, v128.load(vj, 80));
+    let acc6 = f32x4.mul(sh, v128.load(vj, 96));
+    let acc7 = f32x4.mul(sh, v128.load(vj, 112));
+    let row = s + jo;
+    for (let i = 0; i < k; i++) {
+      const vi = f32x4.splat(load<f32>(v + (<usize>i << 2)));
+      acc0 = f32x4.add(acc0, f32x4.mul(vi, v128.load(row)));
+      acc1 = f32x4.add(acc1, f32x4.mul(vi, v128.load(row, 16)));
+      acc2 = f32x4.add(acc2, f32x4.mul(vi, v128.load(row, 32)));
+      acc3 = f32x4.add(acc3, f32x4.mul(vi, v128.load(row, 48)));
+      acc4 = f32x4.add(acc4, f32x4.mul(vi, v128.load(row, 64)));
+      acc5 = f32x4.add(acc5, f32x4.mul(vi, v128.load(row, 80)));
+      acc6 = f32x4.add(acc6, f32x4.mul(vi, v128.load(row, 96)));
+      acc7 = f32x4.add(acc7, f32x4.mul(vi, v128.load(row, 112)));
+      row += rowBytes;
+    }
+    const oj = out + jo;
+    v128.store(oj, acc0);
+    v128.store(oj, acc1, 16);
+    v128.store(oj, acc2, 32);
+    v128.store(oj, acc3, 48);
+    v128.store(oj, acc4, 64);
+    v128.store(oj, acc5, 80);
+    v128.store(oj, acc6, 96);
+    v128.store(oj, acc7, 112);
+  }
   for (; j + 16 <= k; j += 16) {
     const jo = <usize>j << 2;
     const vj = v + jo;
