@@ -71,6 +71,10 @@ export function readModelFile(bytes: Uint8Array): ModelFileContents {
   const version = view.getUint32(MAGIC.length, true);
   if (version !== FORMAT_VERSION) fail(`format version ${version} is not supported by this edgerec (reads version ${FORMAT_VERSION})`);
   const count = view.getUint32(MAGIC.length + 4, true);
+  // Every chunk takes at least its 8-byte head: a count the bytes cannot hold is forged
+  // or truncated, and is refused before looping over it.
+  const room = bytes.length - 4 - (MAGIC.length + 8);
+  if (count > room / 8) fail(`truncated: the chunk table lists ${count} chunks, the file has room for at most ${Math.floor(room / 8)}`);
   const chunks = new Map<string, Uint8Array>();
   let at = MAGIC.length + 8;
   for (let c = 0; c < count; c++) {
@@ -78,6 +82,7 @@ export function readModelFile(bytes: Uint8Array): ModelFileContents {
     const tag = String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
     const length = view.getUint32(at + 4, true);
     if (at + 8 + padded(length) > bytes.length - 4) fail(`truncated: chunk '${tag}' needs ${length} bytes at offset ${at + 8}, the file has ${bytes.length} bytes`);
+    if (chunks.has(tag)) fail(`chunk '${tag}' appears twice`);
     chunks.set(tag, bytes.subarray(at + 8, at + 8 + length));
     at += 8 + padded(length);
   }
@@ -137,8 +142,10 @@ function flipWords(bytes: Uint8Array): void {
   }
 }
 
+// Plain arithmetic, not `(n + 3) & ~3`: bit operators work on int32, so a length read
+// as u32 ≥ 2^31 - 3 (a forged one) came out negative and walked the parser backwards.
 function padded(n: number): number {
-  return (n + 3) & ~3;
+  return n + ((4 - (n % 4)) % 4);
 }
 
 function hex(n: number): string {
