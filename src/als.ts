@@ -9,7 +9,7 @@ import { FactorModel } from "./factorization.js";
 import { poolFor, threadsFor, type WorkerPool } from "./pool.js";
 import { extraChunks } from "./catalog.js";
 import { pow } from "./math.js";
-import { readModelFile, writeModelFile } from "./model-file.js";
+import { modelFromOptions, readModelFile, writeModelFile } from "./model-file.js";
 
 export interface AlsOptions {
   /** Latent factors per user and item. Default 100. */
@@ -248,7 +248,7 @@ export class AlternatingLeastSquares extends FactorModel {
   static load(bytes: Uint8Array): AlternatingLeastSquares {
     const file = readModelFile(bytes);
     if (file.kind !== "als") throw new Error(`AlternatingLeastSquares.load: the file holds a '${file.kind}' model, not 'als'`);
-    const model = new AlternatingLeastSquares(file.options as AlsOptions);
+    const model = modelFromOptions(file, (options) => new AlternatingLeastSquares(options as AlsOptions));
     model.restoreFrom(file);
     return model;
   }

@@ -18,7 +18,7 @@ import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import { FactorModel } from "./factorization.js";
 import { extraChunks } from "./catalog.js";
-import { readModelFile, writeModelFile } from "./model-file.js";
+import { modelFromOptions, readModelFile, writeModelFile } from "./model-file.js";
 
 export interface BprOptions {
   /** Latent factors per user and item (rows hold one more column: the item bias). Default 100. */
@@ -175,7 +175,7 @@ export class BayesianPersonalizedRanking extends FactorModel {
   static load(bytes: Uint8Array): BayesianPersonalizedRanking {
     const file = readModelFile(bytes);
     if (file.kind !== "bpr") throw new Error(`BayesianPersonalizedRanking.load: the file holds a '${file.kind}' model, not 'bpr'`);
-    const model = new BayesianPersonalizedRanking(file.options as BprOptions);
+    const model = modelFromOptions(file, (options) => new BayesianPersonalizedRanking(options as BprOptions));
     if (file.factors !== model.factors) throw new Error(`edgerec model file: rows of ${file.factors} floats, but ${model.options.factors} factors need ${model.factors} (the factors and the bias)`);
     model.restoreFrom(file);
     return model;

@@ -8,7 +8,7 @@ import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import { FactorModel, type BatchTopN, type RecommendOptions, type TopN } from "./factorization.js";
 import { extraChunks, restoreExtraChunks, type Catalog } from "./catalog.js";
-import { readModelFile, writeModelFile } from "./model-file.js";
+import { modelFromOptions, readModelFile, writeModelFile } from "./model-file.js";
 
 export interface MatrixFactorizationOptions {
   /** Latent factors per user and item. Default 32. */
@@ -234,7 +234,7 @@ export class MatrixFactorization {
   static load(bytes: Uint8Array): MatrixFactorization {
     const file = readModelFile(bytes);
     if (file.kind !== "mf") throw new Error(`MatrixFactorization.load: the file holds a '${file.kind}' model, not 'mf'`);
-    const model = new MatrixFactorization(file.options as MatrixFactorizationOptions);
+    const model = modelFromOptions(file, (options) => new MatrixFactorization(options as MatrixFactorizationOptions));
     if (model.factors !== file.factors) throw new Error(`edgerec model file: META says ${file.factors} factors, the options ${model.factors}`);
     const biasChunk = file.extra?.get("BIAS");
     if (!biasChunk) throw new Error("edgerec model file: an 'mf' model needs a BIAS chunk");

@@ -53,3 +53,38 @@ describe("model file: forged chunk tables", () => {
     expect(() => AlternatingLeastSquares.load(bytes)).toThrow(/^edgerec model file: chunk 'META' appears twice/);
   });
 });
+
+/** The saved model with chunk `tag`'s payload replaced (padding and checksum redone). */
+function withChunk(tag: string, payload: Uint8Array): Uint8Array {
+  const at = chunkAt(tag);
+  const oldLength = new DataView(saved.buffer).getUint32(at + 4, true);
+  const oldEnd = at + 8 + Math.ceil(oldLength / 4) * 4;
+  const padded = Math.ceil(payload.length / 4) * 4;
+  const bytes = new Uint8Array(saved.length - (oldEnd - at) + 8 + padded);
+  bytes.set(saved.subarray(0, at + 8));
+  bytes.set(payload, at + 8);
+  bytes.set(saved.subarray(oldEnd), at + 8 + padded);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(at + 4, payload.length, true);
+  view.setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true);
+  return bytes;
+}
+
+const text = (s: string) => new TextEncoder().encode(s);
+
+describe("model file: META that is JSON but not a model's record", () => {
+  it("null, a number or an array: a model-file error, not a TypeError from destructuring", () => {
+    for (const meta of ["null", "1", "[]"]) expect(() => AlternatingLeastSquares.load(withChunk("META", text(meta)))).toThrow(/^edgerec model file: META chunk is not a JSON object/);
+  });
+
+  it("a kind that is not a string, options that are not an object", () => {
+    const meta = (fields: object) => text(JSON.stringify({ kind: "als", options: {}, nUsers: 12, nItems: 9, factors: 3, ...fields }));
+    expect(() => AlternatingLeastSquares.load(withChunk("META", meta({ kind: null })))).toThrow(/^edgerec model file: META field kind is not a string/);
+    expect(() => AlternatingLeastSquares.load(withChunk("META", meta({ options: null })))).toThrow(/^edgerec model file: META field options is not an object/);
+  });
+
+  it("options the constructor refuses are the file's fault, and say so", () => {
+    const meta = text(JSON.stringify({ kind: "als", options: { factors: "3" }, nUsers: 12, nItems: 9, factors: 3 }));
+    expect(() => AlternatingLeastSquares.load(withChunk("META", meta))).toThrow(/^edgerec model file: the META options are not valid: AlternatingLeastSquares: factors must be/);
+  });
+});
