@@ -210,7 +210,7 @@ export class ItemItemRecommender {
     if (!(model instanceof this)) throw new Error(`${this.name}.load: the file holds a '${file.kind}' model`);
     const chunk = file.extra?.get("SIMI");
     if (!chunk) throw new Error("edgerec model file: an item-item model needs a SIMI chunk");
-    const similarity = decodeInteractions(chunk);
+    const similarity = decodeInteractions(chunk, "SIMI");
     if (similarity.nRows !== file.nItems || similarity.nCols !== file.nItems) throw new Error(`edgerec model file: the similarity is ${similarity.nRows} × ${similarity.nCols}, META says ${file.nItems} items`);
     model.setSimilarity(similarity, file.nUsers);
     restoreExtraChunks(model, file);

@@ -88,3 +88,44 @@ describe("model file: META that is JSON but not a model's record", () => {
     expect(() => AlternatingLeastSquares.load(withChunk("META", meta))).toThrow(/^edgerec model file: the META options are not valid: AlternatingLeastSquares: factors must be/);
   });
 });
+
+describe("model file: extra chunks that disagree with themselves or the factors", () => {
+  /** The UITM chunk with u32 word `word` set to `value`. */
+  const uitmWith = (word: number, value: number) => forged(chunkAt("UITM") + 8 + 4 * word, value);
+
+  it("a UITM indptr that does not run from 0 to nnz: a model-file error, not CsrMatrix's RangeError", () => {
+    // Word 3 is indptr[0] (after nRows, nCols, nnz).
+    expect(() => AlternatingLeastSquares.load(uitmWith(3, 2 ** 31))).toThrow(/^edgerec model file: the UITM chunk is not a valid matrix: CsrMatrix\.fromCsr: indptr must run from 0 to nnz/);
+  });
+
+  it("a UITM with other users than the factors is refused (recommend indexes it by user)", () => {
+    const nnz = new DataView(saved.buffer).getUint32(chunkAt("UITM") + 16, true);
+    // One empty row more: a valid matrix, of 13 users where the factors have 12.
+    const at = chunkAt("UITM");
+    const view = new DataView(saved.buffer, saved.byteOffset + at + 8);
+    const header = [13, 9, nnz];
+    const indptr = Array.from({ length: 13 }, (_, r) => view.getInt32(12 + 4 * r, true));
+    indptr.push(nnz);
+    const rest = saved.subarray(at + 8 + 12 + 13 * 4, at + 8 + 12 + 13 * 4 + 8 * nnz);
+    const payload = new Uint8Array(12 + 14 * 4 + rest.length);
+    const out = new DataView(payload.buffer);
+    header.forEach((v, k) => out.setUint32(4 * k, v, true));
+    indptr.forEach((v, k) => out.setInt32(12 + 4 * k, v, true));
+    payload.set(rest, 12 + 14 * 4);
+    expect(() => AlternatingLeastSquares.load(withChunk("UITM", payload))).toThrow(/^edgerec model file: the training matrix is 13 users × 9 items, the factors 12 × 9/);
+  });
+
+  it("a CATL that is JSON null: a model-file error, not a TypeError", async () => {
+    const { zlibSync } = await import("fflate");
+    const model = AlternatingLeastSquares.load(saved);
+    model.catalog = { userKeys: Array.from({ length: 12 }, (_, u) => `u${u}`), itemKeys: Array.from({ length: 9 }, (_, i) => `i${i}`) };
+    const withCatalog = model.save();
+    const previous = saved;
+    saved = withCatalog;
+    try {
+      expect(() => AlternatingLeastSquares.load(withChunk("CATL", zlibSync(text("null"))))).toThrow(/^edgerec model file: the CATL chunk is not a JSON object/);
+    } finally {
+      saved = previous;
+    }
+  });
+});
