@@ -18,6 +18,7 @@ import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import { FactorModel } from "./factorization.js";
 import { extraChunks } from "./catalog.js";
+import { checkFactorsFinite } from "./fit-error.js";
 import { modelFromOptions, readModelFile, writeModelFile } from "./model-file.js";
 
 export interface BprOptions {
@@ -141,6 +142,8 @@ export class BayesianPersonalizedRanking extends FactorModel {
           skipped += result[1];
           done += samples;
         }
+        checkFactorsFinite("BayesianPersonalizedRanking", epoch, heap.f32(this.userFactorsPtr, this.nUsers * this.factors), heap.f32(this.itemFactorsPtr, this.nItems * this.factors), this.factors,
+          `Lower learningRate (now ${o.learningRate}), raise regularization (now ${o.regularization}), or try optimizer: 'adagrad'.`);
         const finished = now();
         const auc = nnz > skipped ? correct / (nnz - skipped) : NaN;
         onEpoch?.({ epoch, epochs: o.iterations, elapsed: (finished - started) / 1000, seconds: (finished - epochStarted) / 1000, auc, skipped });

@@ -8,6 +8,7 @@ import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import { FactorModel, type BatchTopN, type RecommendOptions, type TopN } from "./factorization.js";
 import { extraChunks, restoreExtraChunks, type Catalog } from "./catalog.js";
+import { firstNonFinite, ModelFitError } from "./fit-error.js";
 import { modelFromOptions, readModelFile, writeModelFile } from "./model-file.js";
 
 export interface MatrixFactorizationOptions {
@@ -139,7 +140,8 @@ export class MatrixFactorization {
         }
         const trainFit = this.evaluate(records, n, sums);
         if (!Number.isFinite(trainFit.loss)) {
-          throw new Error(`MatrixFactorization.fit: training diverged at epoch ${epoch} (loss ${trainFit.loss}); lower learningRate (now ${o.learningRate}) or raise regularization`);
+          // The loss sums every prediction, so a non-finite factor or bias makes it non-finite.
+          throw new ModelFitError("MatrixFactorization", { iteration: epoch, ...this.firstNonFiniteRow(trainFit.loss) }, `Training diverged (loss ${trainFit.loss}): lower learningRate (now ${o.learningRate}), raise regularization (now ${o.regularization}), and check the ratings for huge values.`);
         }
         const info: MfEpochInfo = { epoch, epochs: o.iterations, trainRmse: trainFit.rmse, trainLoss: trainFit.loss, elapsed: 0 };
         if (validation) {
@@ -157,6 +159,17 @@ export class MatrixFactorization {
       if (validationRecords) heap.release(validationRecords);
       heap.release(sums);
     }
+  }
+
+  // Where a diverged fit went non-finite: the first such user row, else item row (factors
+  // and biases); row -1 when every parameter is finite and only the loss's sum overflowed.
+  private firstNonFiniteRow(loss: number): { side: "users" | "items"; row: number; value: number } {
+    const { heap } = this.engine;
+    const users = firstNonFinite(heap.f32(this.usersPtr, this.nUsers * this.width), this.width);
+    if (users) return { side: "users", ...users };
+    const items = firstNonFinite(heap.f32(this.itemsPtr, this.nItems * this.width), this.width);
+    if (items) return { side: "items", ...items };
+    return { side: "users", row: -1, value: loss };
   }
 
   /** The predicted rating r̂ = μ + b_u + b_i + p_u·q_i. */
