@@ -10,7 +10,7 @@ import { poolFor, threadsFor, type WorkerPool } from "./pool.js";
 import { extraChunks } from "./catalog.js";
 import { checkFactorsFinite } from "./fit-error.js";
 import { pow } from "./math.js";
-import { modelFromOptions, readModelFile, writeModelFile } from "./model-file.js";
+import { modelFromOptions, readModelFile, restoreOrDispose, writeModelFile } from "./model-file.js";
 
 export interface AlsOptions {
   /** Latent factors per user and item. Default 100. */
@@ -252,8 +252,7 @@ export class AlternatingLeastSquares extends FactorModel {
     const file = readModelFile(bytes);
     if (file.kind !== "als") throw new Error(`AlternatingLeastSquares.load: the file holds a '${file.kind}' model, not 'als'`);
     const model = modelFromOptions(file, (options) => new AlternatingLeastSquares(options as AlsOptions));
-    model.restoreFrom(file);
-    return model;
+    return restoreOrDispose(model, () => model.restoreFrom(file));
   }
 
 

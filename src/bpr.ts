@@ -19,7 +19,7 @@ import { getEngine, type Engine } from "./engine.js";
 import { FactorModel } from "./factorization.js";
 import { extraChunks } from "./catalog.js";
 import { checkFactorsFinite } from "./fit-error.js";
-import { modelFromOptions, readModelFile, writeModelFile } from "./model-file.js";
+import { modelFromOptions, readModelFile, restoreOrDispose, writeModelFile } from "./model-file.js";
 
 export interface BprOptions {
   /** Latent factors per user and item (rows hold one more column: the item bias). Default 100. */
@@ -180,8 +180,7 @@ export class BayesianPersonalizedRanking extends FactorModel {
     if (file.kind !== "bpr") throw new Error(`BayesianPersonalizedRanking.load: the file holds a '${file.kind}' model, not 'bpr'`);
     const model = modelFromOptions(file, (options) => new BayesianPersonalizedRanking(options as BprOptions));
     if (file.factors !== model.factors) throw new Error(`edgerec model file: rows of ${file.factors} floats, but ${model.options.factors} factors need ${model.factors} (the factors and the bias)`);
-    model.restoreFrom(file);
-    return model;
+    return restoreOrDispose(model, () => model.restoreFrom(file));
   }
 
 }

@@ -90,6 +90,7 @@ export function restoreExtraChunks(model: CatalogHolder, file: ModelFileContents
     const matrix = decodeInteractions(userItems);
     // Both sides: recommend() indexes the matrix by the model's user ids and item ids.
     if (matrix.nRows !== file.nUsers || matrix.nCols !== file.nItems) {
+      matrix.dispose();
       throw new Error(`edgerec model file: the training matrix is ${matrix.nRows} users × ${matrix.nCols} items, the factors ${file.nUsers} × ${file.nItems}`);
     }
     model.userItems = matrix;

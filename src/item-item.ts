@@ -15,7 +15,7 @@ import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import type { BatchTopN, RecommendOptions, SimilarOptions, TopN } from "./factorization.js";
 import { decodeInteractions, encodeInteractions, extraChunks, restoreExtraChunks, type Catalog } from "./catalog.js";
-import { modelFromOptions, readModelFile, writeModelFile } from "./model-file.js";
+import { modelFromOptions, readModelFile, restoreOrDispose, writeModelFile } from "./model-file.js";
 import { bm25Weight, tfidfWeight } from "./weighting.js";
 
 /** Score of a candidate that no liked item reaches (implicit: -numpy.finfo(float32).max). */
@@ -211,10 +211,14 @@ export class ItemItemRecommender {
     const chunk = file.extra?.get("SIMI");
     if (!chunk) throw new Error("edgerec model file: an item-item model needs a SIMI chunk");
     const similarity = decodeInteractions(chunk, "SIMI");
-    if (similarity.nRows !== file.nItems || similarity.nCols !== file.nItems) throw new Error(`edgerec model file: the similarity is ${similarity.nRows} × ${similarity.nCols}, META says ${file.nItems} items`);
-    model.setSimilarity(similarity, file.nUsers);
-    restoreExtraChunks(model, file);
-    return model;
+    return restoreOrDispose(model, () => {
+      if (similarity.nRows !== file.nItems || similarity.nCols !== file.nItems) {
+        similarity.dispose();
+        throw new Error(`edgerec model file: the similarity is ${similarity.nRows} × ${similarity.nCols}, META says ${file.nItems} items`);
+      }
+      model.setSimilarity(similarity, file.nUsers);
+      restoreExtraChunks(model, file);
+    });
   }
 
   /** Frees the similarity matrix now. */

@@ -9,7 +9,7 @@ import { getEngine, type Engine } from "./engine.js";
 import { FactorModel, type BatchTopN, type RecommendOptions, type TopN } from "./factorization.js";
 import { extraChunks, restoreExtraChunks, type Catalog } from "./catalog.js";
 import { firstNonFinite, ModelFitError } from "./fit-error.js";
-import { modelFromOptions, readModelFile, writeModelFile } from "./model-file.js";
+import { modelFromOptions, readModelFile, restoreOrDispose, writeModelFile } from "./model-file.js";
 
 export interface MatrixFactorizationOptions {
   /** Latent factors per user and item. Default 32. */
@@ -253,11 +253,12 @@ export class MatrixFactorization {
     if (!biasChunk) throw new Error("edgerec model file: an 'mf' model needs a BIAS chunk");
     if (biasChunk.length !== (1 + file.nUsers + file.nItems) * 4) throw new Error(`edgerec model file: the BIAS chunk has ${biasChunk.length} bytes, expected ${(1 + file.nUsers + file.nItems) * 4}`);
     const biases = readFloats(biasChunk);
-    model.allocate(file.nUsers, file.nItems);
-    model.globalMean = biases[0];
-    model.layout(file.userFactors, file.itemFactors, biases.subarray(1, 1 + file.nUsers), biases.subarray(1 + file.nUsers));
-    restoreExtraChunks(model, file);
-    return model;
+    return restoreOrDispose(model, () => {
+      model.allocate(file.nUsers, file.nItems);
+      model.globalMean = biases[0];
+      model.layout(file.userFactors, file.itemFactors, biases.subarray(1, 1 + file.nUsers), biases.subarray(1 + file.nUsers));
+      restoreExtraChunks(model, file);
+    });
   }
 
   /** Frees the model's wasm memory now. */

@@ -123,6 +123,21 @@ export function modelFromOptions<T>(file: ModelFileContents, make: (options: obj
   }
 }
 
+/**
+ * Runs the part of a load that fills the model's wasm memory, disposing of the model if
+ * it throws: models have no finalizer, so a half-built model nobody can reach kept its
+ * factors in the wasm heap for good, and repeated bad files exhausted its 4 GiB.
+ */
+export function restoreOrDispose<T extends { dispose(): void }>(model: T, restore: () => void): T {
+  try {
+    restore();
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
+}
+
 /** The payload as little-endian float32/int32 words, copied to an aligned buffer. */
 export function wordsOf(payload: Uint8Array, byteOffset: number, count: number): Uint8Array {
   const out = new Uint8Array(count * 4);

@@ -3,7 +3,7 @@
 // forgery reaches the parsers as a deliberately crafted file would.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { AlternatingLeastSquares, CsrMatrix } from "../src/index.js";
+import { AlternatingLeastSquares, CsrMatrix, getEngine } from "../src/index.js";
 import { crc32 } from "../src/io/crc32.js";
 import { randomInteractions } from "./reference.js";
 
@@ -113,6 +113,13 @@ describe("model file: extra chunks that disagree with themselves or the factors"
     indptr.forEach((v, k) => out.setInt32(12 + 4 * k, v, true));
     payload.set(rest, 12 + 14 * 4);
     expect(() => AlternatingLeastSquares.load(withChunk("UITM", payload))).toThrow(/^edgerec model file: the training matrix is 13 users × 9 items, the factors 12 × 9/);
+    // A load that fails after allocating the factors frees them: models have no
+    // finalizer, so repeated bad files used to fill the 4 GiB wasm heap (found at ~4,500
+    // fuzz cases). Nothing of 100 failed loads may stay in the heap.
+    const heap = getEngine().heap;
+    const before = heap.bytesInUse;
+    for (let k = 0; k < 100; k++) expect(() => AlternatingLeastSquares.load(withChunk("UITM", payload))).toThrow();
+    expect(heap.bytesInUse).toBe(before);
   });
 
   it("a CATL that is JSON null: a model-file error, not a TypeError", async () => {
