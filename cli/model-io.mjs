@@ -1,7 +1,8 @@
 // Training from a file and reading/writing model files for the CLI.
 
 import process from "node:process";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
+import { writeFileAtomic } from "./atomic-file.mjs";
 import { catalogOf, loadDataset, prepareDataset, toUserItems } from "../dist/dataset/dataset.js";
 import { createModel, fitWithCurve, loadAnyModel } from "./models.mjs";
 import { duration, progress } from "./format.mjs";
@@ -42,12 +43,9 @@ export async function loadPrepared(file, datasetOptions, prepare, display) {
 /** Writes the model next to its final name and renames it: a failed write leaves no half file. */
 export async function saveModel(model, path) {
   const bytes = model.save();
-  const temporary = `${path}.partial-${process.pid}`;
   try {
-    await writeFile(temporary, bytes);
-    await rename(temporary, path);
+    await writeFileAtomic(path, bytes);
   } catch (error) {
-    await rm(temporary, { force: true });
     throw new Error(`cannot write the model to ${path}: ${error.message}`);
   }
   return bytes.length;
