@@ -136,3 +136,14 @@ describe("model file: extra chunks that disagree with themselves or the factors"
     }
   });
 });
+
+describe("model file: options that disagree with the factors", () => {
+  it("options.factors forged to 26M is refused before anything is allocated for it", () => {
+    // ALS.load sized its rows from the options, not from META: 12 users × 26M floats.
+    const meta = text(JSON.stringify({ kind: "als", options: { factors: 26188729 }, nUsers: 12, nItems: 9, factors: 3 }));
+    const heap = getEngine().heap;
+    const before = heap.bytesInUse;
+    expect(() => AlternatingLeastSquares.load(withChunk("META", meta))).toThrow(/^edgerec model file: META says rows of 3 floats, the options 26188729/);
+    expect(heap.bytesInUse).toBe(before);
+  });
+});
