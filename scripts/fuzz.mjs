@@ -16,7 +16,9 @@ const dir = mkdtempSync(join(tmpdir(), "edgerec-fuzz-"));
 const report = join(dir, "cases.jsonl");
 const vitest = new URL("../node_modules/vitest/vitest.mjs", import.meta.url).pathname;
 const args = process.argv.slice(2);
-const run = spawnSync(process.execPath, [vitest, "run", ...(args.length > 0 ? args : ["test/fuzz"])], {
+// One test file at a time: long properties on a shared machine otherwise starve vitest's
+// main process, and its worker RPC times out.
+const run = spawnSync(process.execPath, [vitest, "run", "--no-file-parallelism", ...(args.length > 0 ? args : ["test/fuzz"])], {
   stdio: "inherit",
   env: { ...process.env, FUZZ_SCALE: scale, FUZZ_REPORT: report },
 });

@@ -75,6 +75,9 @@ export async function guarded<T>(what: string, run: () => Promise<T> | T, ms = C
 
 /** The outcome of a case: its value, or the error it threw. */
 export async function outcome<T>(what: string, run: () => Promise<T> | T): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  // A macrotask between cases: a long run of synchronous cases otherwise starves vitest's
+  // worker RPC ("Timeout calling onTaskUpdate" after a minute).
+  await new Promise((resolve) => setTimeout(resolve, 0));
   try {
     return { ok: true, value: await guarded(what, run) };
   } catch (error) {
