@@ -22,11 +22,12 @@ export function quantizationBound(kq: i32): i32 {
   return min(32767, <i32>Math.floor(Math.sqrt(2147483647.0 / <f64>(kq >> 2))));
 }
 
-// The quantization of one row of k floats into kq i16s (zero-padded); returns its scale,
-// stores ‖r‖ (rounded up) at residualOut.
+// The quantization of one row of k floats into kq i16s (zero-padded), written in chunks of
+// 8 (16 bytes) `chunkStride` bytes apart; returns its scale, stores ‖r‖ (rounded up) at
+// residualOut.
 // @ts-ignore: decorator
 @inline
-function quantizeRow(row: usize, k: i32, kq: i32, bound: i32, out: usize, residualOut: usize): f32 {
+function quantizeRow(row: usize, k: i32, kq: i32, bound: i32, out: usize, chunkStride: usize, residualOut: usize): f32 {
   let largest: f32 = 0;
   for (let i = 0; i < k; i++) largest = max(largest, Mathf.abs(load<f32>(row + (<usize>i << 2))));
   const scale: f32 = largest > 0 ? largest / <f32>bound : 0;
@@ -40,16 +41,22 @@ function quantizeRow(row: usize, k: i32, kq: i32, bound: i32, out: usize, residu
       const error = <f64>x - <f64>scale * <f64>level;
       residual += error * error;
     }
-    store<i16>(out + (<usize>i << 1), <i16>level);
+    store<i16>(out + <usize>(i >> 3) * chunkStride + (<usize>(i & 7) << 1), <i16>level);
   }
   store<f32>(residualOut, <f32>(Math.sqrt(residual) * (1 + 1e-6)));
   return scale;
 }
 
+// Layouts, so the scoring loop walks two pointers with constant offsets (V8 keeps few
+// general registers free for wasm; per-row pointers made it recompute addresses inside
+// the loop): targets in pairs, chunk i of the pair's two rows side by side (32 bytes per
+// chunk); queries in groups of four, chunk i of the four rows side by side (64 bytes).
+
 /**
- * Quantized copy of the rows of m (nRows × k floats) in the given order: row c of the copy
- * is m's row order[c]. Writes, per position c: kq i16s to `quantized`, and ids[c],
- * scales[c], residuals[c] (‖r‖), norms[c] (‖t‖, as rowNorms) and invNorms[c] (as inverseNorms).
+ * Quantized copy of the rows of m (nRows × k floats) in the given order: position c of the
+ * copy is m's row order[c]. Writes kq i16s per position to `quantized` (pair layout above;
+ * room for nRows rounded up to even), and ids[c], scales[c], residuals[c] (‖r‖), norms[c]
+ * (‖t‖, as rowNorms) and invNorms[c] (as inverseNorms).
  */
 export function quantizeRows(
   m: usize, nRows: i32, k: i32, kq: i32, order: usize,
@@ -61,11 +68,25 @@ export function quantizeRows(
     const row = m + <usize>id * (<usize>k << 2);
     const at = <usize>c << 2;
     store<i32>(ids + at, id);
-    store<f32>(scales + at, quantizeRow(row, k, kq, bound, quantized + <usize>c * (<usize>kq << 1), residuals + at));
+    store<f32>(scales + at, quantizeRow(row, k, kq, bound, targetSlot(quantized, c, kq), 32, residuals + at));
     const norm = Mathf.sqrt(dot(row, row, k));
     store<f32>(norms + at, norm);
     store<f32>(invNorms + at, norm > 0 ? 1 / norm : 0);
   }
+  // An odd count leaves the last pair's second row: zeros, never admitted.
+  if (nRows & 1) for (let i = 0; i < kq; i += 8) v128.store(targetSlot(quantized, nRows, kq) + (<usize>i << 2), i32x4.splat(0));
+}
+
+// @ts-ignore: decorator
+@inline
+function targetSlot(quantized: usize, c: i32, kq: i32): usize {
+  return quantized + <usize>(c >> 1) * (<usize>kq << 2) + (<usize>(c & 1) << 4);
+}
+
+// @ts-ignore: decorator
+@inline
+function querySlot(queryQuantized: usize, q: i32, kq: i32): usize {
+  return queryQuantized + <usize>(q >> 2) * (<usize>kq << 3) + (<usize>(q & 3) << 4);
 }
 
 /** q·t as topKBlocked computes it: one f32x4 accumulator over k/4 chunks, lanes summed pairwise, then the tail. */
@@ -87,7 +108,7 @@ function pairScore(q: usize, t: usize, k: i32): f32 {
  * topKBlocked's contract (see topk.ts) over a quantized copy made by quantizeRows: targets
  * are all nTargets rows of `targets`, scanned in the copy's order; cosine mode when
  * `cosine` is set (score = q·t/(‖q‖‖t‖)); pruning by norm in inner-product mode.
- * `queryQuantized` is scratch for nQueries × kq i16s.
+ * `queryQuantized` is scratch for nQueries rounded up to 4 × kq i16s.
  */
 export function topKQuantized(
   queries: usize, queryIds: usize, nQueries: i32, targets: usize, k: i32, kq: i32, nTargets: i32,
@@ -108,10 +129,10 @@ export function topKQuantized(
     const query = queries + <usize>row * rowBytes;
     const norm = Mathf.sqrt(dot(query, query, k));
     const st = state + <usize>q * (STATE_WORDS << 2);
-    const quantizedQuery = queryQuantized + <usize>q * (<usize>kq << 1);
-    const scale = quantizeRow(query, k, kq, bound, quantizedQuery, st + 24);
+    const quantizedQuery = querySlot(queryQuantized, q, kq);
+    const scale = quantizeRow(query, k, kq, bound, quantizedQuery, 64, st + 24);
     let levels: f64 = 0;
-    for (let i = 0; i < kq; i++) { const l = <f64>load<i16>(quantizedQuery + (<usize>i << 1)); levels += l * l; }
+    for (let i = 0; i < kq; i++) { const l = <f64>load<i16>(quantizedQuery + <usize>(i >> 3) * 64 + (<usize>(i & 7) << 1)); levels += l * l; }
     store<i32>(st, 0);
     store<f32>(st, cosine ? (norm > 0 ? 1 / norm : 0) : 1, 4);
     store<f32>(st, norm, 8);
@@ -121,6 +142,9 @@ export function topKQuantized(
     store<f32>(st, (load<f32>(st, 24) + epsilon * norm) * slack, 24); // ‖r_q‖ + rounding slack
     if (excludeIndptr) flagExclusions(mask, excludeIndptr, excludeIndices, excludeByPosition ? q : row, <u32>1 << q, true);
   }
+
+  // Padding lanes of the last group: zeros (their threshold admits nothing anyway).
+  for (let q = nQueries; q & 3; q++) for (let i = 0; i < kq; i += 8) v128.store(querySlot(queryQuantized, q, kq) + (<usize>i << 3), i32x4.splat(0));
 
   for (let blockStart = 0; blockStart < nTargets; blockStart += blockTargets) {
     const blockEnd = min(nTargets, blockStart + blockTargets);
@@ -178,13 +202,9 @@ function scoreQuantizedBlock(
   quantized: usize, ids: usize, scales: usize, residuals: usize, norms: usize, invNorms: usize, cosine: bool,
   mask: usize, n: i32, outIds: usize, outScores: usize, state: usize, queryQuantized: usize,
 ): void {
-  const rowBytes = <usize>k << 2, quantizedBytes = <usize>kq << 1;
+  const rowBytes = <usize>k << 2, pairBytes = <usize>kq << 2;
   const end = first + lanes;
-  // Padding lanes repeat the group's last query; their threshold admits nothing.
-  const x0 = queryQuantized + <usize>first * quantizedBytes;
-  const x1 = queryQuantized + <usize>(first + min(1, lanes - 1)) * quantizedBytes;
-  const x2 = queryQuantized + <usize>(first + min(2, lanes - 1)) * quantizedBytes;
-  const x3 = queryQuantized + <usize>(first + min(3, lanes - 1)) * quantizedBytes;
+  const group = querySlot(queryQuantized, first, kq);
   const queryScales = stateLanes(state, first, end, 16);
   const queryNormsHat = stateLanes(state, first, end, 20);
   const queryErrors = stateLanes(state, first, end, 24);
@@ -197,13 +217,12 @@ function scoreQuantizedBlock(
   for (let c = blockStart; c < blockEnd; c += 2) {
     const pair = c + 1 < blockEnd;
     const cB = pair ? c + 1 : c;
-    const rowA = quantized + <usize>c * quantizedBytes, rowB = quantized + <usize>cB * quantizedBytes;
     let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
     let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
-    for (let i = 0; i < kq; i += 8) {
-      const o = <usize>i << 1;
-      const ta = v128.load(rowA + o), tb = v128.load(rowB + o);
-      const q0 = v128.load(x0 + o), q1 = v128.load(x1 + o), q2 = v128.load(x2 + o), q3 = v128.load(x3 + o);
+    let x = group;
+    for (let t = targetSlot(quantized, c, kq), pairEnd = t + pairBytes; t < pairEnd; t += 32, x += 64) {
+      const ta = v128.load(t), tb = v128.load(t, 16);
+      const q0 = v128.load(x), q1 = v128.load(x, 16), q2 = v128.load(x, 32), q3 = v128.load(x, 48);
       a0 = i32x4.add(a0, i32x4.dot_i16x8_s(q0, ta)); b0 = i32x4.add(b0, i32x4.dot_i16x8_s(q0, tb));
       a1 = i32x4.add(a1, i32x4.dot_i16x8_s(q1, ta)); b1 = i32x4.add(b1, i32x4.dot_i16x8_s(q1, tb));
       a2 = i32x4.add(a2, i32x4.dot_i16x8_s(q2, ta)); b2 = i32x4.add(b2, i32x4.dot_i16x8_s(q2, tb));

@@ -4,7 +4,7 @@
 
 import { parseArgs } from "node:util";
 import { AlternatingLeastSquares, CsrMatrix, bm25Weight, getEngine } from "../dist/index.js";
-import { generateLastfm360kLike } from "./synthetic.mjs";
+import { collectGarbage, generateLastfm360kLike } from "./synthetic.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -25,7 +25,7 @@ const prepared = performance.now();
 let userItems = CsrMatrix.fromCoo(data);
 const shape = data.shape, nnz = userItems.nnz;
 data = undefined; // the COO arrays are garbage from here on: the bench's, not the library's
-globalThis.gc?.();
+await collectGarbage();
 const itemUsers = bm25Weight(userItems.transpose(), { K1: 100, B: 0.8, inPlace: true });
 userItems.dispose();
 userItems = itemUsers.transpose();
@@ -33,7 +33,7 @@ itemUsers.dispose();
 const preparedSeconds = (performance.now() - prepared) / 1000;
 // The generator's COO arrays are this script's garbage, not the library's: collect them
 // so peak memory measures what a fit holds (run.mjs starts us with --expose-gc).
-globalThis.gc?.();
+await collectGarbage();
 
 const iterationSeconds = [];
 const model = new AlternatingLeastSquares({

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { AlternatingLeastSquares, CsrMatrix, bm25Weight } from "../dist/index.js";
-import { generateLastfm360kLike } from "./synthetic.mjs";
+import { collectGarbage, generateLastfm360kLike } from "./synthetic.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -23,7 +23,7 @@ const factors = Number(args.factors), threads = Number(args.threads);
 let data = generateLastfm360kLike({ seed: 42, scale: Number(args.scale) });
 const userItems = CsrMatrix.fromCoo(data);
 data = undefined;
-globalThis.gc?.();
+await collectGarbage();
 
 // The model: 3 iterations of ALS on bm25 weights, as bench/als.mjs; cached between runs.
 const cacheDir = new URL("./out/", import.meta.url);

@@ -71,16 +71,18 @@ for (const factors of args.factors.split(",").map(Number)) for (const threads of
   });
 }
 if (Number(args["bpr-epochs"]) > 0) {
-  const output = execFileSync(process.execPath, ["--expose-gc", new URL("./bpr.mjs", import.meta.url).pathname,
-    "--factors", "64", "--epochs", args["bpr-epochs"], "--scale", args.scale], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-  const run = JSON.parse(output.trim().split("\n").pop());
-  const implicitEpoch = implicitFigure("BPR (verify negatives, lr 0.01, reg 0.01), seconds per epoch of 17.5M samples", 64);
-  rows.push({
-    what: "BPR s/epoch, 64 factors",
-    edgerec: `${run.medianEpochSeconds.toFixed(2)} s (runs: ${run.epochSeconds.map((s) => s.toFixed(2)).join(", ")})`,
-    implicit: implicitEpoch ? `${implicitEpoch} s` : "n/a",
-    ratio: ratio(run.medianEpochSeconds, implicitEpoch),
-  });
+  for (const threads of args.threads.split(",").map(Number)) {
+    const output = execFileSync(process.execPath, ["--expose-gc", new URL("./bpr.mjs", import.meta.url).pathname,
+      "--factors", "64", "--epochs", args["bpr-epochs"], "--scale", args.scale, "--threads", String(threads)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const run = JSON.parse(output.trim().split("\n").pop());
+    const implicitEpoch = implicitFigure("BPR (verify negatives, lr 0.01, reg 0.01), seconds per epoch of 17.5M samples", 64, threads);
+    rows.push({
+      what: `BPR s/epoch, 64 factors, ${threads} thread${threads > 1 ? "s (Hogwild)" : ""}`,
+      edgerec: `${run.medianEpochSeconds.toFixed(2)} s (runs: ${run.epochSeconds.map((s) => s.toFixed(2)).join(", ")}; AUC ${run.auc[run.auc.length - 1].toFixed(3)})`,
+      implicit: implicitEpoch ? `${implicitEpoch} s` : "n/a",
+      ratio: ratio(run.medianEpochSeconds, implicitEpoch),
+    });
+  }
 }
 if (Number(args["query-users"]) > 0) {
   for (const threads of args.threads.split(",").map(Number)) {

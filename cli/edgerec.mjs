@@ -8,6 +8,7 @@ import process from "node:process";
 import { readFileSync } from "node:fs";
 import { cac } from "cac";
 import { DataError } from "../dist/io/errors.js";
+import { importSparkAlsModel } from "../dist/interop/spark.js";
 import { loadDataset } from "../dist/dataset/dataset.js";
 import { FORMATS, parseColumns } from "../dist/dataset/formats.js";
 import { datasetStats, formatStats } from "../dist/dataset/stats.js";
@@ -17,6 +18,7 @@ import { parseMetrics, runEvaluate, showCurve } from "./evaluate.mjs";
 import { NamedQueries } from "../dist/named-queries.js";
 import { score, table } from "./format.mjs";
 import { runDemo } from "./demo.mjs";
+import { EXPORT_FORMATS, defaultExportPath, exportModel } from "./export.mjs";
 
 // A closed pipe (`edgerec … | head`) ends the output, not the program with an error.
 process.stdout.on("error", (error) => { if (error.code === "EPIPE") process.exit(0); else throw error; });
@@ -64,7 +66,7 @@ const modelFlags = (command) => command
   .option("--cg-steps <n>", "ALS: conjugate-gradient steps per sweep (default 3)")
   .option("--unobserved-weight <w>", "ALS: weight of unobserved cells, Rendle et al.'s alpha0 (default 1)")
   .option("--regularization-exponent <nu>", "ALS: frequency-scaled regularization exponent (default 0)")
-  .option("--threads <n>", "ALS: threads for the row solves (default: every core; the model is the same for any number)")
+  .option("--threads <n>", "ALS: threads for the row solves (default: every core; the same model for any number). BPR: default 1; more runs Hogwild (faster, not reproducible)")
   .option("--init-scale <s>", "ALS: spread of the initial factors (default 0.01)")
   .option("--init-distribution <d>", "ALS: uniform (implicit's) or normal (Rendle et al.'s) initial factors")
   .option("--learning-rate <lr>", "BPR and MF: SGD learning rate (bpr 0.01, mf 0.01)")
@@ -150,7 +152,7 @@ modelFlags(loadingOptions(cli.command("evaluate <file>", "Hold out part of the d
   });
 
 cli.command("recommend", "Recommend items for a user of the model, or for a new user from liked items")
-  .option("-m, --model <file>", "Model file", { default: "model.edgerec" })
+  .option("-m, --model <file>", "Model file (edgerec's, or implicit's .npz)", { default: "model.edgerec" })
   .option("--user <id>", "A user id of the training data")
   .option("--liked <names>", "Comma-separated names of liked items (a new user, folded in without retraining); repeatable")
   .option("-n, --n <n>", "How many", { default: 10 })
@@ -172,7 +174,7 @@ cli.command("recommend", "Recommend items for a user of the model, or for a new 
   });
 
 cli.command("similar", "Items most similar to an item (cosine of factors)")
-  .option("-m, --model <file>", "Model file", { default: "model.edgerec" })
+  .option("-m, --model <file>", "Model file (edgerec's, or implicit's .npz)", { default: "model.edgerec" })
   .option("--item <name>", "The item, by name or id")
   .option("-n, --n <n>", "How many", { default: 10 })
   .option("--json", "Print JSON")
@@ -187,7 +189,7 @@ cli.command("similar", "Items most similar to an item (cosine of factors)")
   });
 
 cli.command("explain", "Why an item is recommended to a user: each liked item's share of the score")
-  .option("-m, --model <file>", "Model file", { default: "model.edgerec" })
+  .option("-m, --model <file>", "Model file (edgerec's, or implicit's .npz)", { default: "model.edgerec" })
   .option("--user <id>", "A user id of the training data")
   .option("--item <name>", "The item, by name or id")
   .option("-n, --n <n>", "How many contributions", { default: 10 })
@@ -202,6 +204,21 @@ cli.command("explain", "Why an item is recommended to a user: each liked item's 
     print(table(["liked item", "contribution"], result.contributions.map((c) => [c.label, score(c.score, 4)])));
   });
 
+cli.command("export <model>", "Write a model's factors for other tools: implicit's .npz, .npy, .csv or .json, with the user and item id maps")
+  .option("--format <format>", `npz (implicit's model file), npy (a folder of user_factors.npy and item_factors.npy), csv (a folder, ids in the first column) or json (one file)`, { default: "npz" })
+  .option("-o, --output <path>", "File (npz, json) or folder (npy, csv) to write; default model.npz, factors-npy, factors-csv or factors.json")
+  .option("--json", "Print the files written as JSON")
+  .action(async (modelPath, o) => {
+    const format = String(o.format);
+    if (!EXPORT_FORMATS.includes(format)) throw new Error(`export: unknown format '${format}': choose one of ${EXPORT_FORMATS.join(", ")}`);
+    const model = await loadModel(String(modelPath));
+    const output = o.output !== undefined ? String(o.output) : defaultExportPath(format);
+    const files = await exportModel(model, format, output);
+    if (o.json) return printJson({ format, output, users: model.nUsers, items: model.nItems, factors: model.factors, files });
+    print(`Exported ${model.nUsers} users and ${model.nItems} items × ${model.factors} factors as ${format}:`);
+    for (const file of files) print(`  ${file}`);
+  });
+
 loadingOptions(cli.command("stats <file>", "Describe an interaction file: sizes, density, popular items, per-user distributions"))
   .option("--top <n>", "How many popular items", { default: 10 })
   .option("--json", "Print JSON")
@@ -210,6 +227,28 @@ loadingOptions(cli.command("stats <file>", "Describe an interaction file: sizes,
     const stats = datasetStats(dataset, { top: integer(o.top, "--top", 1) });
     if (o.json) return printJson(stats);
     print(formatStats(stats));
+  });
+
+cli.command("import-spark <folder>", "Import a Spark MLlib ALSModel (the folder ALSModel.save wrote) as an edgerec model")
+  .option("-o, --output <file>", "Model file to write", { default: "model.edgerec" })
+  .option("--reg-param <lambda>", "Spark's regParam, for folding in new users (an ALSModel's metadata does not keep it; default 0.1)")
+  .option("--alpha <a>", "Spark's alpha: confidence 1 + alpha * value (default 1)")
+  .option("--explicit", "The model was trained with implicitPrefs=false (new users cannot be folded in)")
+  .option("--json", "Print the summary as JSON")
+  .action(async (folder, o) => {
+    const { model, report } = await importSparkAlsModel(String(folder), {
+      regParam: optional(o.regParam, (v) => number(v, "--reg-param")),
+      alpha: optional(o.alpha, (v) => number(v, "--alpha")),
+      implicitPrefs: o.explicit ? false : undefined,
+    });
+    const bytes = await saveModel(model, String(o.output));
+    const summary = { output: String(o.output), bytes, ...report };
+    if (o.json) return printJson(summary);
+    print(`Imported ${report.sparkClass ?? "a Spark ALS model"} of rank ${report.rank}: ${report.users} users × ${report.items} items.`);
+    for (const [key, source] of Object.entries(report.sources)) {
+      print(`  ${key} = ${report.params[key]}${source === "default" ? " (Spark's default: not in the model's metadata)" : source === "given" ? "" : " (from the metadata)"}`);
+    }
+    print(`Wrote ${summary.output} (${(bytes / 1e6).toFixed(1)} MB). Users and items keep their Spark ids.`);
   });
 
 cli.command("demo", "Train on the built-in MovieLens data and show similar movies, recommendations and explanations")

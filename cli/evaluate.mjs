@@ -2,7 +2,7 @@
 // score it on the held-out part, with the protocol and metrics asked for.
 
 import process from "node:process";
-import { writeFileAtomic } from "./atomic-file.mjs";
+import { writeFileAtomic } from "./files.mjs";
 import {
   evaluateFullRanking, evaluateSampled, recommendScorer, splitChronological, splitLeaveKOut, splitRandom, toUserItems,
 } from "../dist/index.js";

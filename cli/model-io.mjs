@@ -2,8 +2,10 @@
 
 import process from "node:process";
 import { readFile } from "node:fs/promises";
-import { writeFileAtomic } from "./atomic-file.mjs";
 import { catalogOf, loadDataset, prepareDataset, toUserItems } from "../dist/dataset/dataset.js";
+import { readImplicitModel } from "../dist/interop/implicit-npz.js";
+import { isZipArchive } from "../dist/interop/npz.js";
+import { writeFileAtomic } from "./files.mjs";
 import { createModel, fitWithCurve, loadAnyModel } from "./models.mjs";
 import { duration, progress } from "./format.mjs";
 
@@ -59,9 +61,22 @@ export async function loadModel(path) {
     if (error.code === "ENOENT") throw new Error(`no model file ${path}: train one with \`edgerec fit <file> -o ${path}\`, or pass -m FILE`);
     throw new Error(`cannot read ${path}: ${error.message}`);
   }
+  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // A zip is an .npz: implicit's model.save() (np.savez). Its errors already name the file.
+  if (isZipArchive(view)) return withRowCatalog(await readImplicitModel(view, path));
   try {
-    return loadAnyModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return loadAnyModel(view);
   } catch (error) {
     throw new Error(`${path}: ${error.message}`);
   }
+}
+
+/**
+ * An implicit model knows no ids: its users and items are row numbers, so those are its
+ * catalog (`recommend --user 0`, `similar --item 12`).
+ */
+function withRowCatalog(model) {
+  const rows = (n) => Array.from({ length: n }, (_, i) => String(i));
+  model.catalog = { userKeys: rows(model.nUsers), itemKeys: rows(model.nItems) };
+  return model;
 }

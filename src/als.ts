@@ -11,6 +11,7 @@ import { extraChunks } from "./catalog.js";
 import { checkFactorsFinite } from "./fit-error.js";
 import { pow } from "./math.js";
 import { modelFromOptions, readModelFile, restoreOrDispose, writeModelFile } from "./model-file.js";
+import { blockBytes, ensureMemoryFor, estimate, type FitShape, type MemoryEstimate } from "./memory-plan.js";
 
 export interface AlsOptions {
   /** Latent factors per user and item. Default 100. */
@@ -45,6 +46,20 @@ export interface AlsOptions {
    * al.'s iALS code. Default 'uniform'.
    */
   initDistribution?: "uniform" | "normal";
+  /**
+   * How recalculateUser and explain turn a new user's liked items into a least-squares
+   * system. 'edgerec' (implicit's): confidence c = alpha·value, λ = regularization.
+   * 'spark-implicit' (Spark MLlib's implicitPrefs ALS, for imported models): c = 1 + alpha·|value|,
+   * preference 1 only for value > 0, λ = regularization × the number of values > 0 (ALS-WR).
+   * 'spark-explicit': Spark's explicit-ratings ALS, which edgerec cannot fold in (refused).
+   * fit and partialFit always train by edgerec's rule. Default 'edgerec'.
+   */
+  foldInRule?: "edgerec" | "spark-implicit" | "spark-explicit";
+}
+
+/** The training matrix's shape for AlternatingLeastSquares.memoryNeeded; longestRow (most entries in a user's or item's row) when known. */
+export interface AlsFitShape extends FitShape {
+  longestRow?: number;
 }
 
 /** What onIteration receives after every sweep. */
@@ -79,6 +94,7 @@ export interface Explanation {
 const DEFAULTS: Required<AlsOptions> = {
   factors: 100, regularization: 0.01, alpha: 1, iterations: 15, solver: "cg", cgSteps: 3, seed: 0,
   calculateTrainingLoss: false, unobservedWeight: 1, regularizationExponent: 0, initScale: 0.01, initDistribution: "uniform", threads: 0,
+  foldInRule: "edgerec",
 };
 
 // Rows per kernel call: short calls let V8 tier the kernel up early and let fit yield.
@@ -106,6 +122,31 @@ export class AlternatingLeastSquares extends FactorModel {
   get factors(): number { return this.options.factors; }
 
   /**
+   * The wasm memory (bytes, with a breakdown) fit() will hold at its peak for a matrix of
+   * this shape, on top of what is already allocated: the factors, the transposed matrix,
+   * the Gram matrix and every thread's solver scratch. Without `longestRow` it assumes the
+   * longest a row can be, so the estimate only errs upwards.
+   */
+  static memoryNeeded(shape: AlsFitShape, options: AlsOptions = {}): MemoryEstimate {
+    const o = validateOptions({ ...DEFAULTS, ...stripUndefined(options) });
+    const { nUsers, nItems, nnz } = shape;
+    const k = o.factors;
+    const longestRow = Math.max(1, shape.longestRow ?? Math.min(nnz, Math.max(nUsers, nItems)));
+    const threads = threadsFor(getEngine(), o.threads);
+    const perThread = o.solver === "cholesky"
+      ? blockBytes(3 * k * 4) + blockBytes(k * k * 8) + 2 * blockBytes(k * 8)
+      : blockBytes(3 * k * 4) + blockBytes(Math.min(longestRow, Math.floor(GATHER_CAPACITY_FLOATS / k)) * k * 4) + blockBytes(longestRow * 4);
+    return estimate({
+      "user factors": blockBytes(nUsers * k * 4),
+      "item factors": blockBytes(nItems * k * 4),
+      // fit() solves the items from the items × users copy of the matrix.
+      "transposed matrix": blockBytes((nItems + 1) * 4) + blockBytes(nItems * 4) + 2 * blockBytes(nnz * 4),
+      "Gram matrix": blockBytes(k * k * 4),
+      [`solver scratch (${threads} thread${threads === 1 ? "" : "s"})`]: threads * perThread,
+    });
+  }
+
+  /**
    * Trains on a users × items matrix of interaction values (play counts, ratings,
    * clicks). Initialises the factors from the seed, then runs `iterations` sweeps.
    */
@@ -114,6 +155,11 @@ export class AlternatingLeastSquares extends FactorModel {
     const o = this.options;
     const k = o.factors;
     const { heap, kernels } = this.engine;
+    // Refuse a fit that cannot fit in wasm32 before allocating anything. Item rows hold
+    // at most nUsers entries, so the longest row is bounded without transposing.
+    const longestRowBound = Math.max(userItems.maxRowNnz(), Math.min(userItems.nnz, userItems.nRows), 1);
+    ensureMemoryFor(this.engine, "AlternatingLeastSquares.fit", AlternatingLeastSquares.memoryNeeded(
+      { nUsers: userItems.nRows, nItems: userItems.nCols, nnz: userItems.nnz, longestRow: longestRowBound }, o));
     const itemUsers = userItems.transpose();
     this.allocateFactors(userItems.nRows, userItems.nCols);
     this.initialiseFactors();
@@ -159,8 +205,7 @@ export class AlternatingLeastSquares extends FactorModel {
    */
   recalculateUser(likedItems: LikedItems): Float32Array {
     this.checkFitted();
-    const { items, values } = this.likedArrays(likedItems);
-    const solution = this.withRowSystem(items, values, (a, b) => {
+    const solution = this.withRowSystem(this.foldInInputs(this.likedArrays(likedItems)), (a, b) => {
       this.engine.kernels.choleskySolve(a, b, this.factors);
       return Float32Array.from(this.engine.heap.f64(b, this.factors));
     });
@@ -188,7 +233,9 @@ export class AlternatingLeastSquares extends FactorModel {
     }
     const { heap } = this.engine;
     const itemFactors = () => this.itemFactors;
-    return this.withRowSystem(liked.items, liked.values, (a, b) => {
+    const system = this.foldInInputs(liked);
+    liked = { items: system.items, values: system.values };
+    return this.withRowSystem(system, (a, b) => {
       // z = A_u⁻¹ y_item; contribution_j = c⁺_uj · (z·y_j)
       const z = heap.f64(b, k);
       const yItem = itemFactors().subarray(item * k, (item + 1) * k);
@@ -196,7 +243,7 @@ export class AlternatingLeastSquares extends FactorModel {
       this.engine.kernels.choleskySolve(a, b, k);
       const zCopy = Float64Array.from(heap.f64(b, k));
       const factors = itemFactors();
-      const alpha = this.options.alpha;
+      const alpha = system.confidenceScale;
       const scores = new Float32Array(liked.items.length);
       let total = 0;
       for (let j = 0; j < liked.items.length; j++) {
@@ -255,6 +302,19 @@ export class AlternatingLeastSquares extends FactorModel {
     return restoreOrDispose(model, () => model.restoreFrom(file));
   }
 
+  /**
+   * A model from factors trained elsewhere (row-major, `options.factors` floats a row),
+   * ready for recommend, similarItems and recalculateUser. The arrays are copied.
+   */
+  static fromFactors(userFactors: Float32Array, itemFactors: Float32Array, options: AlsOptions = {}): AlternatingLeastSquares {
+    const model = new AlternatingLeastSquares(options);
+    const k = model.factors;
+    if (userFactors.length % k !== 0 || itemFactors.length % k !== 0) {
+      throw new RangeError(`AlternatingLeastSquares.fromFactors: ${userFactors.length} user and ${itemFactors.length} item floats are not whole rows of ${k} factors`);
+    }
+    model.restoreFrom({ kind: "als", options: model.options, nUsers: userFactors.length / k, nItems: itemFactors.length / k, factors: k, userFactors, itemFactors });
+    return model;
+  }
 
   private initialiseFactors(): void {
     const { kernels } = this.engine;
@@ -323,8 +383,11 @@ export class AlternatingLeastSquares extends FactorModel {
     bounds.push(matrix.nRows);
     const calls = scratches.map((s, w) => {
       const list: { kernel: string; args: (number | boolean)[] }[] = [];
-      for (let start = bounds[w]; start < bounds[w + 1]; start += ROW_CHUNK) {
-        const end = Math.min(bounds[w + 1], start + ROW_CHUNK);
+      // At least ~8 calls per worker: a fresh worker's first call runs in V8's baseline
+      // tier, and only the calls after it get the optimized kernel (small data suffers most).
+      const chunk = Math.max(64, Math.min(ROW_CHUNK, Math.ceil((bounds[w + 1] - bounds[w]) / 8)));
+      for (let start = bounds[w]; start < bounds[w + 1]; start += chunk) {
+        const end = Math.min(bounds[w + 1], start + chunk);
         list.push(o.solver === "cholesky"
           ? { kernel: "solveRowsCholesky", args: [start, end, matrix.indptrPtr, matrix.indicesPtr, matrix.dataPtr, x, y, this.factors, gramPtr, o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, s.a!, s.b!, s.yRow!] }
           : { kernel: "solveRowsCg", args: [start, end, matrix.indptrPtr, matrix.indicesPtr, matrix.dataPtr, x, y, this.factors, gramPtr, o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, o.cgSteps, s.gathered!, s.gatherCapacity!, s.weights!, s.work] });
@@ -383,9 +446,30 @@ export class AlternatingLeastSquares extends FactorModel {
     this.itemGramPtr = 0;
   }
 
+  // A new user's row system by the model's fold-in rule: the entries, the scale that turns
+  // a value into its confidence (c = scale·value, as the kernel computes it) and λ.
+  private foldInInputs({ items, values }: { items: Int32Array; values: Float32Array }): FoldInInputs {
+    const o = this.options;
+    if (o.foldInRule === "spark-explicit") {
+      throw new Error("this model was trained by Spark's explicit-ratings ALS (implicitPrefs=false): edgerec folds in new users by the implicit-feedback rule only; recommend and similarItems work, or import a model trained with implicitPrefs=true");
+    }
+    if (o.foldInRule === "spark-implicit") {
+      // Spark: A = YᵀY + Σ α|r| y yᵀ + λ·n⁺ I, b = Σ_{r>0} (1 + α r) y, n⁺ = #{r > 0}. The kernel
+      // adds (|c| − α₀) y yᵀ and c⁺ y with α₀ = 1 (the importer's unobservedWeight), so
+      // c = ±(1 + α|r|) carries the sign of r; r = 0 adds nothing in Spark and is dropped.
+      const kept: number[] = [];
+      for (let j = 0; j < items.length; j++) if (values[j] !== 0) kept.push(j);
+      const confidences = Float32Array.from(kept, (j) => Math.sign(values[j]) * (1 + o.alpha * Math.abs(values[j])));
+      const positives = kept.filter((j) => values[j] > 0).length;
+      return { items: Int32Array.from(kept, (j) => items[j]), values: confidences, confidenceScale: 1, lambda: o.regularization * positives };
+    }
+    const lambda = o.regularizationExponent === 0 ? o.regularization : o.regularization * pow(items.length + o.unobservedWeight * this.nItems, o.regularizationExponent);
+    return { items, values, confidenceScale: o.alpha, lambda };
+  }
+
   // Builds and factors one row's f64 system A, b in wasm against the item factors, runs
   // `use(a, b)` and frees everything.
-  private withRowSystem<T>(items: Int32Array, values: Float32Array, use: (a: number, b: number) => T): T {
+  private withRowSystem<T>({ items, values, confidenceScale, lambda }: FoldInInputs, use: (a: number, b: number) => T): T {
     const { heap, kernels } = this.engine;
     const o = this.options;
     const k = this.factors;
@@ -394,8 +478,7 @@ export class AlternatingLeastSquares extends FactorModel {
     try {
       heap.i32(ptrs.items, items.length).set(items);
       heap.f32(ptrs.values, values.length).set(values);
-      const lambda = o.regularizationExponent === 0 ? o.regularization : o.regularization * pow(items.length + o.unobservedWeight * this.nItems, o.regularizationExponent);
-      kernels.buildRowSystem(ptrs.items, ptrs.values, items.length, this.itemFactorsPtr, k, gram, o.alpha, lambda, o.unobservedWeight, ptrs.a, ptrs.b, ptrs.yRow);
+      kernels.buildRowSystem(ptrs.items, ptrs.values, items.length, this.itemFactorsPtr, k, gram, confidenceScale, lambda, o.unobservedWeight, ptrs.a, ptrs.b, ptrs.yRow);
       if (kernels.choleskyFactor(ptrs.a, k) >= 0) throw new Error("the user's least-squares system is not positive definite; the model needs regularization > 0");
       return use(ptrs.a, ptrs.b);
     } finally {
@@ -449,6 +532,8 @@ export class AlternatingLeastSquares extends FactorModel {
   }
 }
 
+interface FoldInInputs { items: Int32Array; values: Float32Array; confidenceScale: number; lambda: number }
+
 interface SolverScratch {
   work: number;
   gathered?: number; gatherCapacity?: number; weights?: number;
@@ -459,10 +544,11 @@ function now(): number {
   return performance.now();
 }
 
-// What the file keeps: how the model was trained, not how many threads did it.
-function modelOptions(options: Required<AlsOptions>): Omit<Required<AlsOptions>, "threads"> {
-  const { threads: _notAModelProperty, ...kept } = options;
-  return kept;
+// What the file keeps: how the model was trained, not how many threads did it; the
+// fold-in rule only when it is not the default, so files of native models stay as they were.
+function modelOptions(options: Required<AlsOptions>): Partial<AlsOptions> {
+  const { threads: _notAModelProperty, foldInRule, ...kept } = options;
+  return foldInRule === "edgerec" ? kept : { ...kept, foldInRule };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -481,6 +567,7 @@ function validateOptions(o: Required<AlsOptions>): Required<AlsOptions> {
   positiveInt("factors", 1); positiveInt("iterations", 0); positiveInt("cgSteps", 1); positiveInt("seed", 0); positiveInt("threads", 0);
   finite("regularization", 0); finite("alpha", 0); finite("unobservedWeight", 0); finite("regularizationExponent", 0); finite("initScale", 0);
   if (o.solver !== "cg" && o.solver !== "cholesky") throw new RangeError(`AlternatingLeastSquares: solver must be 'cg' or 'cholesky', got '${o.solver}'`);
+  if (!["edgerec", "spark-implicit", "spark-explicit"].includes(o.foldInRule)) throw new RangeError(`AlternatingLeastSquares: foldInRule must be 'edgerec', 'spark-implicit' or 'spark-explicit', got '${o.foldInRule}'`);
   if (o.initDistribution !== "uniform" && o.initDistribution !== "normal") throw new RangeError(`AlternatingLeastSquares: initDistribution must be 'uniform' or 'normal', got '${o.initDistribution}'`);
   return o;
 }

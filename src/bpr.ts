@@ -18,8 +18,10 @@ import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import { FactorModel } from "./factorization.js";
 import { extraChunks } from "./catalog.js";
-import { checkFactorsFinite } from "./fit-error.js";
 import { modelFromOptions, readModelFile, restoreOrDispose, writeModelFile } from "./model-file.js";
+import { defaultThreads, poolFor, threadsFor } from "./pool.js";
+import { blockBytes, ensureMemoryFor, estimate, type FitShape, type MemoryEstimate } from "./memory-plan.js";
+import { checkFactorsFinite } from "./fit-error.js";
 
 export interface BprOptions {
   /** Latent factors per user and item (rows hold one more column: the item bias). Default 100. */
@@ -42,6 +44,13 @@ export interface BprOptions {
   sampling?: "uniform" | "popularity";
   /** 'sgd' (implicit's) or 'adagrad' (per-parameter steps lr/√(Σ gradient² + 1e-8)). Default 'sgd'. */
   optimizer?: "sgd" | "adagrad";
+  /**
+   * Threads for the epochs. Default 1: deterministic. With more (0 = every core), each
+   * epoch's samples are split between workers that update the shared factors without
+   * locks (Hogwild, as implicit's OpenMP loop does): faster, but the model then varies
+   * from run to run.
+   */
+  threads?: number;
 }
 
 /** What onEpoch receives after every epoch. */
@@ -69,7 +78,7 @@ export interface BprFitOptions {
 
 const DEFAULTS: Required<BprOptions> = {
   factors: 100, learningRate: 0.01, regularization: 0.01, iterations: 100, verifyNegativeSamples: true, seed: 0,
-  sampling: "uniform", optimizer: "sgd",
+  sampling: "uniform", optimizer: "sgd", threads: 1,
 };
 
 /**
@@ -98,6 +107,24 @@ export class BayesianPersonalizedRanking extends FactorModel {
   get factors(): number { return this.options.factors + 1; }
 
   /**
+   * The wasm memory (bytes, with a breakdown) fit() will hold at its peak for a matrix of
+   * this shape, on top of what is already allocated: the factor rows (and Adagrad's
+   * gradient sums, as large) and the row id of every interaction.
+   */
+  static memoryNeeded(shape: FitShape, options: BprOptions = {}): MemoryEstimate {
+    const o = validateOptions({ ...DEFAULTS, ...stripUndefined(options) });
+    const width = o.factors + 1;
+    const factors = blockBytes(shape.nUsers * width * 4) + blockBytes(shape.nItems * width * 4);
+    return estimate({
+      factors,
+      "Adagrad gradient sums": o.optimizer === "adagrad" ? factors : 0,
+      // The per-item counts of initialisation are freed before the row ids are taken.
+      "row id per interaction": Math.max(blockBytes(shape.nnz * 4), blockBytes(shape.nItems * 4)),
+      "results of each kernel call": blockBytes((Math.ceil(shape.nnz / bprTuning.samplesPerCall) + Math.max(o.threads, defaultThreads())) * 12),
+    });
+  }
+
+  /**
    * Trains on a users × items matrix: every stored entry is a liked (positive) pair, its
    * value ignored (as implicit). Initialises the factors from the seed, then runs
    * `iterations` epochs of nnz samples each.
@@ -107,6 +134,8 @@ export class BayesianPersonalizedRanking extends FactorModel {
     const o = this.options;
     const { heap, kernels } = this.engine;
     const nnz = userItems.nnz;
+    // Refuse a fit that cannot fit in wasm32 before allocating anything.
+    ensureMemoryFor(this.engine, "BayesianPersonalizedRanking.fit", BayesianPersonalizedRanking.memoryNeeded({ nUsers: userItems.nRows, nItems: userItems.nCols, nnz }, o));
     this.allocateFactors(userItems.nRows, userItems.nCols);
     const seedBits = BigInt.asUintN(64, BigInt(o.seed));
     const adagrad = o.optimizer === "adagrad";
@@ -124,24 +153,22 @@ export class BayesianPersonalizedRanking extends FactorModel {
         ptrs.gx = heap.allocZeroed(Math.max(this.nUsers * this.factors, 1) * 4);
         ptrs.gy = heap.allocZeroed(Math.max(this.nItems * this.factors, 1) * 4);
       }
-      ptrs.out = heap.alloc(12);
+      const threads = o.threads === 1 ? 1 : threadsFor(this.engine, o.threads);
+      const pool = threads > 1 ? await poolFor(this.engine, threads) : undefined;
+      // One 12-byte result slot per kernel call of an epoch (each worker's range in calls).
+      const callsPerEpoch = Math.ceil(nnz / bprTuning.samplesPerCall) + threads;
+      ptrs.out = heap.alloc(callsPerEpoch * 12);
 
       const started = now();
       for (let epoch = 1; epoch <= o.iterations && nnz > 0; epoch++) {
         const epochStarted = now();
+        // Sample t of the fit is a pure function of (seed, t): chunking cannot change the model.
+        const calls = this.epochCalls(epoch, nnz, threads, seedBits, ptrs, userItems, adagrad);
+        if (pool) await pool.run(calls);
+        else for (const { args } of calls.flat()) kernels.bprSamples(...(args as Parameters<typeof kernels.bprSamples>));
         let correct = 0, skipped = 0;
-        for (let done = 0; done < nnz;) {
-          const samples = Math.min(bprTuning.samplesPerCall, nnz - done);
-          // Sample t of the fit is a pure function of (seed, t): chunking cannot change the model.
-          const first = BigInt(epoch - 1) * BigInt(nnz) + BigInt(done);
-          kernels.bprSamples(samples, seedBits, first, ptrs.rowOf, userItems.indptrPtr, userItems.indicesPtr, nnz, this.nItems,
-            this.userFactorsPtr, this.itemFactorsPtr, o.factors, o.learningRate, o.regularization,
-            o.verifyNegativeSamples, o.sampling === "popularity", adagrad, ptrs.gx, ptrs.gy, ptrs.out);
-          const result = heap.i32(ptrs.out, 2);
-          correct += result[0];
-          skipped += result[1];
-          done += samples;
-        }
+        const results = heap.i32(ptrs.out, calls.flat().length * 3);
+        for (let c = 0; c < calls.flat().length; c++) { correct += results[3 * c]; skipped += results[3 * c + 1]; }
         checkFactorsFinite("BayesianPersonalizedRanking", epoch, heap.f32(this.userFactorsPtr, this.nUsers * this.factors), heap.f32(this.itemFactorsPtr, this.nItems * this.factors), this.factors,
           `Lower learningRate (now ${o.learningRate}), raise regularization (now ${o.regularization}), or try optimizer: 'adagrad'.`);
         const finished = now();
@@ -156,6 +183,28 @@ export class BayesianPersonalizedRanking extends FactorModel {
     }
   }
 
+  // The bprSamples calls of one epoch: its nnz samples cut into `threads` contiguous
+  // ranges (one list per worker), each in calls of at most samplesPerCall samples.
+  private epochCalls(epoch: number, nnz: number, threads: number, seedBits: bigint, ptrs: { rowOf: number; out: number; gx: number; gy: number }, userItems: CsrMatrix, adagrad: boolean) {
+    const o = this.options;
+    const lists: { kernel: string; args: (number | bigint | boolean)[] }[][] = [];
+    let slot = 0;
+    for (let w = 0; w < threads; w++) {
+      const list: { kernel: string; args: (number | bigint | boolean)[] }[] = [];
+      const end = Math.floor((nnz * (w + 1)) / threads);
+      for (let done = Math.floor((nnz * w) / threads); done < end;) {
+        const samples = Math.min(bprTuning.samplesPerCall, end - done);
+        const first = BigInt(epoch - 1) * BigInt(nnz) + BigInt(done);
+        list.push({ kernel: "bprSamples", args: [samples, seedBits, first, ptrs.rowOf, userItems.indptrPtr, userItems.indicesPtr, nnz, this.nItems,
+          this.userFactorsPtr, this.itemFactorsPtr, o.factors, o.learningRate, o.regularization,
+          o.verifyNegativeSamples, o.sampling === "popularity", adagrad, ptrs.gx, ptrs.gy, ptrs.out + 12 * slot++] });
+        done += samples;
+      }
+      lists.push(list);
+    }
+    return lists;
+  }
+
   /**
    * The model as bytes in edgerec's versioned model format (kind 'bpr'; identical on
    * every runtime), with its catalog and training matrix when those are set.
@@ -165,7 +214,7 @@ export class BayesianPersonalizedRanking extends FactorModel {
     return writeModelFile({
       extra: extraChunks(this),
       kind: "bpr",
-      options: this.options,
+      options: modelOptions(this.options),
       nUsers: this.nUsers,
       nItems: this.nItems,
       factors: this.factors,
@@ -216,6 +265,12 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+// What the file keeps: how the model was trained, not how many threads did it.
+function modelOptions(options: Required<BprOptions>): Omit<Required<BprOptions>, "threads"> {
+  const { threads: _notAModelProperty, ...kept } = options;
+  return kept;
+}
+
 function validateOptions(o: Required<BprOptions>): Required<BprOptions> {
   const fail = (why: string): never => { throw new RangeError(`BayesianPersonalizedRanking: ${why}`); };
   const integer = (name: keyof BprOptions, min: number) => {
@@ -226,7 +281,7 @@ function validateOptions(o: Required<BprOptions>): Required<BprOptions> {
     const v = o[name] as number;
     if (typeof v !== "number" || !Number.isFinite(v) || v < min || (exclusive && v === min)) fail(`${name} must be a number ${exclusive ? ">" : "≥"} ${min}, got ${v}`);
   };
-  integer("factors", 1); integer("iterations", 0); integer("seed", 0);
+  integer("factors", 1); integer("iterations", 0); integer("seed", 0); integer("threads", 0);
   finite("learningRate", 0, true); finite("regularization", 0);
   if (typeof o.verifyNegativeSamples !== "boolean") fail(`verifyNegativeSamples must be true or false, got ${o.verifyNegativeSamples}`);
   if (o.sampling !== "uniform" && o.sampling !== "popularity") fail(`sampling must be 'uniform' or 'popularity', got '${o.sampling}'`);

@@ -4,7 +4,7 @@
 export { initEngine, getEngine, defaultWasmUrl, type Engine, type WasmSource } from "./engine.js";
 export { CsrMatrix, type CooInput, type SparseRow } from "./csr.js";
 export { FactorModel, type TopN, type BatchTopN, type RecommendOptions, type SimilarOptions } from "./factorization.js";
-export { AlternatingLeastSquares, type AlsOptions, type FitOptions, type IterationInfo, type LikedItems, type Explanation } from "./als.js";
+export { AlternatingLeastSquares, type AlsOptions, type AlsFitShape, type FitOptions, type IterationInfo, type LikedItems, type Explanation } from "./als.js";
 export { ModelFitError } from "./fit-error.js";
 export { BayesianPersonalizedRanking, type BprOptions, type BprFitOptions, type EpochInfo } from "./bpr.js";
 export { bm25Weight, tfidfWeight } from "./weighting.js";
@@ -25,3 +25,8 @@ export { splitRandom, splitLeaveKOut, splitChronological, type Split, type Split
 export { precisionAtK, implicitPrecisionAtK, recallAtK, mapAtK, ndcgAtK, hitRatioAtK, auc, rankingMetricsAtK, type Metric, type RankingMetric, type Relevant, type AucOptions } from "./evaluation/metrics.js";
 export { evaluateFullRanking, evaluateSampled, factorScorer, recommendScorer, popularityScorer, type Scorer, type Recommends, type EvaluationOptions, type FullRankingOptions, type SampledOptions, type EvaluationResult, type SkippedUsers } from "./evaluation/protocols.js";
 export { parseNcfNegatives, readNcfNegatives, resolveNcfCases, type NcfCase, type ResolvedNcfCases } from "./evaluation/ncf.js";
+export { readSparkAlsModel, importSparkAlsModel, type SparkAlsParams, type SparkImportReport, type SparkFile, type SparkModelSource } from "./interop/spark.js";
+export { type MemoryEstimate, type FitShape } from "./memory-plan.js";
+export { readImplicitModel, writeImplicitNpz, type ImplicitModel, type ImplicitReadOptions } from "./interop/implicit-npz.js";
+export { parseNpy, writeNpy, npyScalar, scalarArray, NpyError, type NpyArray, type NpyData, type NpyScalar } from "./interop/npy.js";
+export { readNpz, writeNpz, isZipArchive } from "./interop/npz.js";

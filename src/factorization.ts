@@ -246,7 +246,7 @@ export abstract class FactorModel {
       for (let r = 0; r < rows; r++) order[r] = r;
       order.sort((a, b) => norms[b] - norms[a] || a - b);
       heap.i32(perRow, rows).set(order);
-      quantized = heap.alloc(Math.max(rows, 1) * kq * 2);
+      quantized = heap.alloc((Math.ceil(rows / 2) * 2 || 2) * kq * 2); // rows in pairs
       const at = (j: number) => perRow + j * rows * 4;
       // quantizeRows reads the order from ids' own slot before writing each id back: same value.
       kernels.quantizeRows(ptr, rows, this.factors, kq, at(0), quantized, at(0), at(1), at(2), at(3), at(4));

@@ -32,6 +32,14 @@ export class WasmHeap {
     return total;
   }
 
+  /**
+   * Bytes still obtainable in total before wasm32's 4 GiB limit: everything above the
+   * module's static data that no live block holds (free blocks count; fragmentation aside).
+   */
+  get bytesAvailable(): number {
+    return MAX_MEMORY_BYTES - this.base - this.bytesInUse;
+  }
+
   /** Current size of linear memory in bytes (it never shrinks). */
   get bytesReserved(): number {
     return this.memory.buffer.byteLength;

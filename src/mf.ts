@@ -8,8 +8,9 @@ import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import { FactorModel, type BatchTopN, type RecommendOptions, type TopN } from "./factorization.js";
 import { extraChunks, restoreExtraChunks, type Catalog } from "./catalog.js";
-import { firstNonFinite, ModelFitError } from "./fit-error.js";
 import { modelFromOptions, readModelFile, restoreOrDispose, writeModelFile } from "./model-file.js";
+import { blockBytes, ensureMemoryFor, estimate, type FitShape, type MemoryEstimate } from "./memory-plan.js";
+import { firstNonFinite, ModelFitError } from "./fit-error.js";
 
 export interface MatrixFactorizationOptions {
   /** Latent factors per user and item. Default 32. */
@@ -96,6 +97,22 @@ export class MatrixFactorization {
   }
 
   get factors(): number { return this.options.factors; }
+
+  /**
+   * The wasm memory (bytes, with a breakdown) fit() will hold at its peak for a ratings
+   * matrix of this shape (validation ratings: `validationNnz`), on top of what is already
+   * allocated: the factor rows with their bias columns, the initial factors' staging copy
+   * and one 12-byte record per rating.
+   */
+  static memoryNeeded(shape: FitShape & { validationNnz?: number }, options: MatrixFactorizationOptions = {}): MemoryEstimate {
+    const k = new MatrixFactorization(options).options.factors;
+    const width = rowWidth(k);
+    return estimate({
+      "factor rows": blockBytes(shape.nUsers * width * 4) + blockBytes(shape.nItems * width * 4) + blockBytes(16),
+      "initial factors": blockBytes((shape.nUsers + shape.nItems) * k * 4),
+      "rating records": blockBytes(shape.nnz * RECORD_BYTES) + (shape.validationNnz ? blockBytes(shape.validationNnz * RECORD_BYTES) : 0) + blockBytes(16),
+    });
+  }
   /** Floats per row in wasm memory: the factors and the bias columns. */
   private get width(): number { return rowWidth(this.options.factors); }
 
@@ -115,6 +132,9 @@ export class MatrixFactorization {
     const o = this.options;
     const k = o.factors, width = this.width;
     const { heap, kernels } = this.engine;
+    // Refuse a fit that cannot fit in wasm32 before allocating anything.
+    ensureMemoryFor(this.engine, "MatrixFactorization.fit", MatrixFactorization.memoryNeeded(
+      { nUsers: train.nRows, nItems: train.nCols, nnz: train.nnz, validationNnz: validation?.nnz }, o));
 
     this.allocate(train.nRows, train.nCols);
     let sum = 0;

@@ -100,7 +100,7 @@ function allocateLane(engine: Engine, job: TopKJob, roundQueries: number): Lane 
   try {
     lane.mask = heap.allocZeroed(Math.max(job.nTargets, 1) * 4);
     lane.state = heap.alloc(CALL_QUERIES * 32);
-    if (job.quantized) lane.queryQuantized = heap.alloc(CALL_QUERIES * job.quantized.kq * 2);
+    if (job.quantized) lane.queryQuantized = heap.alloc(Math.ceil(CALL_QUERIES / 4) * 4 * job.quantized.kq * 2); // queries in fours
     if (job.queryIds) lane.queryIds = heap.alloc(Math.max(roundQueries, 1) * 4);
     lane.outIds = heap.alloc(Math.max(roundQueries * job.n, 1) * 4);
     lane.outScores = heap.alloc(Math.max(roundQueries * job.n, 1) * 4);

@@ -32,6 +32,7 @@ describe("BPR on implicit's checkerboard", () => {
     ["sgd", { factors: 4, learningRate: 0.05, iterations: 100 }],
     ["adagrad", { factors: 4, learningRate: 0.05, iterations: 100, optimizer: "adagrad" }],
     ["sgd, popularity sampling", { factors: 4, learningRate: 0.05, iterations: 100, sampling: "popularity" }],
+    ["sgd on 2 threads (Hogwild: workers share the factors without locks)", { factors: 4, learningRate: 0.05, iterations: 100, threads: 2 }],
   ];
 
   it.each(learners)("%s: recommends the withheld diagonal to every user", async (_name, options) => {
@@ -45,9 +46,9 @@ describe("BPR on implicit's checkerboard", () => {
     }
   });
 
-  it("reports implicit's training AUC: it rises over the epochs and ends above 0.9", async () => {
+  it.each([1, 2])("reports implicit's training AUC on %i thread(s): it rises over the epochs and ends above 0.9", async (threads) => {
     const userItems = checkerboard(50);
-    const { epochs } = await fit(userItems, { factors: 4, learningRate: 0.05, iterations: 100, seed: 3 });
+    const { epochs } = await fit(userItems, { factors: 4, learningRate: 0.05, iterations: 100, seed: 3, threads });
     expect(epochs.map((e) => e.epoch)).toEqual(Array.from({ length: 100 }, (_, e) => e + 1));
     for (const e of epochs) {
       expect(e.epochs).toBe(100);
@@ -333,7 +334,7 @@ describe("BPR model file", () => {
 describe("BPR options and errors", () => {
   it("has implicit's defaults", () => {
     expect(new BayesianPersonalizedRanking().options).toEqual({
-      factors: 100, learningRate: 0.01, regularization: 0.01, iterations: 100, verifyNegativeSamples: true, seed: 0, sampling: "uniform", optimizer: "sgd",
+      factors: 100, learningRate: 0.01, regularization: 0.01, iterations: 100, verifyNegativeSamples: true, seed: 0, sampling: "uniform", optimizer: "sgd", threads: 1,
     });
   });
 

@@ -1,7 +1,7 @@
 // Nothing lost on interruption: `edgerec fit … -o model.edgerec` killed mid-fit (SIGKILL,
 // no chance to clean up) leaves the previous model byte for byte, and nothing half-written
 // under the final name. The CLI writes every file through a temporary and a rename
-// (cli/atomic-file.mjs); this checks it from the outside, on the runtime under test.
+// (cli/files.mjs); this checks it from the outside, on the runtime under test.
 
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -10,7 +10,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { writeFileAtomic } from "../cli/atomic-file.mjs";
+import { writeFileAtomic } from "../cli/files.mjs";
 import { runCliJson } from "./support/cli.js";
 
 const cli = fileURLToPath(new URL("../cli/edgerec.mjs", import.meta.url));

@@ -9,10 +9,11 @@
 //
 // Also imported by test/edge-worker.test.ts, which builds before starting workerd.
 
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rename, stat } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import process from "node:process";
+import { writeFileAtomic } from "../../cli/files.mjs";
 
 const here = new URL("./", import.meta.url);
 const root = new URL("../../", import.meta.url);
@@ -54,7 +55,7 @@ export async function buildEdgeWorker({ retrain = false, log = (line) => process
   const trained = await ensureModel({ retrain, log });
   await copyAtomically(wasmFile, `${outDir}${WASM_NAME}`);
   await bundleWorker();
-  await writeAtomically(`${outDir}config.capnp`, workerdConfig());
+  await writeFileAtomic(`${outDir}config.capnp`, workerdConfig());
 
   const sizes = {};
   for (const name of ["worker.js", WASM_NAME, MODEL_NAME, "config.capnp"]) sizes[name] = (await stat(`${outDir}${name}`)).size;
@@ -88,7 +89,7 @@ async function ensureModel({ retrain, log }) {
   log(`trained ALS on MovieLens latest-small in ${seconds.toFixed(1)}s: ${model.nUsers} users × ${model.nItems} movies`);
   await saveModel(model, modelFile); // writes a temporary file and renames it
   model.dispose?.();
-  await writeAtomically(stampFile, stamp);
+  await writeFileAtomic(stampFile, stamp);
   return true;
 }
 
@@ -113,7 +114,7 @@ async function bundleWorker() {
     logLevel: "silent",
   });
   for (const warning of result.warnings) process.stderr.write(`esbuild: ${warning.text}\n`);
-  await writeAtomically(`${outDir}worker.js`, result.outputFiles[0].contents);
+  await writeFileAtomic(`${outDir}worker.js`, result.outputFiles[0].contents);
 }
 
 function workerdConfig() {
@@ -138,19 +139,6 @@ const edgerecWorker :Workerd.Worker = (
   compatibilityDate = "${COMPATIBILITY_DATE}",
 );
 `;
-}
-
-// A file is written beside its final name and renamed, so that a reader (a running
-// workerd, a concurrent build) never sees half of it.
-async function writeAtomically(file, contents) {
-  const temporary = `${file}.partial-${process.pid}`;
-  try {
-    await writeFile(temporary, contents);
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
 }
 
 async function copyAtomically(from, to) {

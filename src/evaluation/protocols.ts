@@ -101,7 +101,10 @@ export interface EvaluationOptions {
   perUser?: boolean;
 }
 
-export type FullRankingOptions = EvaluationOptions;
+export interface FullRankingOptions extends EvaluationOptions {
+  /** Worker threads ranking a FactorModel's users (default every core; the same answers for any number). */
+  threads?: number;
+}
 
 export interface SampledOptions extends EvaluationOptions {
   /** Negatives drawn per user. Default 100. */
@@ -163,8 +166,8 @@ export interface EvaluationResult {
  * their `train` row is ranked and the first k are scored against the held-out items
  * (those also in train are dropped: they can never be recommended).
  *
- * A FactorModel is ranked with model.recommend(users, train, { n: k }), in batches, in
- * wasm; exact score ties then fall as recommend breaks them. A Scorer (or a FactorModel
+ * A FactorModel is ranked with model.recommendAsync(users, train, { n: k }), in batches,
+ * in wasm on worker threads; exact score ties then fall as recommend breaks them. A Scorer (or a FactorModel
  * when 'auc' is asked for, through factorScorer) has every item scored, and ties go
  * against the held-out items. `train` is the users × items matrix the model was trained
  * on, `test` the held-out interactions with the same key arrays (see splits.ts).
@@ -178,10 +181,11 @@ export async function evaluateFullRanking(model: Scorer | FactorModel, train: Cs
   const wantAuc = metrics.includes("auc");
 
   if (!isScorer(model) && !wantAuc) {
-    const BATCH = 1024;
+    // Batches big enough to keep every worker busy, small enough to bound the result rows.
+    const BATCH = 16384;
     for (let first = 0; first < cases.users.length; first += BATCH) {
       const users = cases.users.subarray(first, first + BATCH);
-      const top = model.recommend(users, train, { n: k });
+      const top = await model.recommendAsync(users, train, { n: k, threads: options.threads });
       for (let q = 0; q < users.length; q++) tally.add(users[q], top.ids[q], cases.relevant[first + q]);
     }
   } else {

@@ -137,6 +137,21 @@ export async function listArchiveMembers(input: SourceInput): Promise<string[]> 
   }
 }
 
+/**
+ * One member of a zip archive whatever the archive's name (a numpy .npz is a zip), with
+ * the same size and CRC-32 checks as openSource's `archive.zip:member`.
+ */
+export async function openArchiveMember(input: SourceInput, member: string): Promise<ByteSource> {
+  const name = typeof input === "string" ? input : input.name;
+  const storage = typeof input === "string" ? await openFileStorage(name) : memoryStorage(input.bytes);
+  try {
+    return await openZipMember(storage, `${name}:${member}`, name, member);
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}
+
 // Streams stored bytes [start, end) in CHUNK_SIZE reads, closing the storage at the end.
 // Reads past `end` never happen; a file that ends early yields what it has (plain files
 // are taken as they are; the archive readers check sizes themselves).

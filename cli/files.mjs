@@ -1,6 +1,6 @@
-// Files the CLI writes appear whole or not at all: bytes go to a temporary file beside
-// the final name, are flushed to disk, then renamed over it. rename() within a directory
-// is atomic, so an interrupted run (Ctrl-C, SIGKILL, a full disk) leaves the previous
+// Files the CLI (and the example builds) write appear whole or not at all: bytes go to a
+// temporary file beside the final name, are flushed to disk, then renamed over it.
+// rename() within a directory is atomic, so an interrupted run (Ctrl-C, SIGKILL, a full disk) leaves the previous
 // file intact and never a half-written one under the final name.
 
 import process from "node:process";
