@@ -234,8 +234,9 @@ describe("fuzz: model files", () => {
           }
         });
         if (!result.ok) expectClearError(result.error);
-        // Loaded and disposed, or refused: either way nothing stays in the wasm heap.
-        if (heap.bytesInUse !== before) throw new Error(`the wasm heap grew by ${heap.bytesInUse - before} bytes`);
+        // Loaded and disposed, or refused: either way nothing stays in the wasm heap. (It
+        // may shrink: a finalizer can free an earlier matrix mid-case, as seen on Deno.)
+        if (heap.bytesInUse > before) throw new Error(`the wasm heap grew by ${heap.bytesInUse - before} bytes`);
       }),
       params("model file: damaged", 150),
     );
