@@ -2,7 +2,7 @@
 // score it on the held-out part, with the protocol and metrics asked for.
 
 import process from "node:process";
-import { writeFile } from "node:fs/promises";
+import { writeFileAtomic } from "./files.mjs";
 import {
   evaluateFullRanking, evaluateSampled, recommendScorer, splitChronological, splitLeaveKOut, splitRandom, toUserItems,
 } from "../dist/index.js";
@@ -63,7 +63,7 @@ export async function showCurve(result, { print, svg }) {
   const title = `${result.model} training curve`;
   print(textChart(title, series));
   if (svg) {
-    await writeFile(svg, svgChart(title, series));
+    await writeFileAtomic(svg, svgChart(title, series));
     print(`wrote ${svg}`);
   }
 }

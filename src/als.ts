@@ -8,8 +8,9 @@ import { getEngine, type Engine } from "./engine.js";
 import { FactorModel } from "./factorization.js";
 import { poolFor, threadsFor, type WorkerPool } from "./pool.js";
 import { extraChunks } from "./catalog.js";
+import { checkFactorsFinite } from "./fit-error.js";
 import { pow } from "./math.js";
-import { readModelFile, writeModelFile } from "./model-file.js";
+import { modelFromOptions, readModelFile, restoreOrDispose, writeModelFile } from "./model-file.js";
 import { blockBytes, ensureMemoryFor, estimate, type FitShape, type MemoryEstimate } from "./memory-plan.js";
 
 export interface AlsOptions {
@@ -181,6 +182,8 @@ export class AlternatingLeastSquares extends FactorModel {
         await solve(userItems, this.userFactorsPtr, this.itemFactorsPtr, this.nItems);
         kernels.gram(this.userFactorsPtr, this.nUsers, k, o.unobservedWeight, gramPtr);
         await solve(itemUsers, this.itemFactorsPtr, this.userFactorsPtr, this.nUsers);
+        checkFactorsFinite("AlternatingLeastSquares", iteration, heap.f32(this.userFactorsPtr, this.nUsers * k), heap.f32(this.itemFactorsPtr, this.nItems * k), k,
+          `Raise regularization (now ${o.regularization}), lower alpha (now ${o.alpha}), and check the input values: confidences of 1 + alpha·value must stay well inside float32 range.`);
         const loss = o.calculateTrainingLoss ? this.trainingLoss(userItems, itemUsers, gramPtr, scratch.work) : undefined;
         const finished = now();
         onIteration?.({ iteration, iterations: o.iterations, elapsed: (finished - started) / 1000, seconds: (finished - iterationStarted) / 1000, loss });
@@ -295,9 +298,8 @@ export class AlternatingLeastSquares extends FactorModel {
   static load(bytes: Uint8Array): AlternatingLeastSquares {
     const file = readModelFile(bytes);
     if (file.kind !== "als") throw new Error(`AlternatingLeastSquares.load: the file holds a '${file.kind}' model, not 'als'`);
-    const model = new AlternatingLeastSquares(file.options as AlsOptions);
-    model.restoreFrom(file);
-    return model;
+    const model = modelFromOptions(file, (options) => new AlternatingLeastSquares(options as AlsOptions));
+    return restoreOrDispose(model, () => model.restoreFrom(file));
   }
 
   /**

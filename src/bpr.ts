@@ -18,9 +18,10 @@ import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import { FactorModel } from "./factorization.js";
 import { extraChunks } from "./catalog.js";
-import { readModelFile, writeModelFile } from "./model-file.js";
+import { modelFromOptions, readModelFile, restoreOrDispose, writeModelFile } from "./model-file.js";
 import { defaultThreads, poolFor, threadsFor } from "./pool.js";
 import { blockBytes, ensureMemoryFor, estimate, type FitShape, type MemoryEstimate } from "./memory-plan.js";
+import { checkFactorsFinite } from "./fit-error.js";
 
 export interface BprOptions {
   /** Latent factors per user and item (rows hold one more column: the item bias). Default 100. */
@@ -168,6 +169,8 @@ export class BayesianPersonalizedRanking extends FactorModel {
         let correct = 0, skipped = 0;
         const results = heap.i32(ptrs.out, calls.flat().length * 3);
         for (let c = 0; c < calls.flat().length; c++) { correct += results[3 * c]; skipped += results[3 * c + 1]; }
+        checkFactorsFinite("BayesianPersonalizedRanking", epoch, heap.f32(this.userFactorsPtr, this.nUsers * this.factors), heap.f32(this.itemFactorsPtr, this.nItems * this.factors), this.factors,
+          `Lower learningRate (now ${o.learningRate}), raise regularization (now ${o.regularization}), or try optimizer: 'adagrad'.`);
         const finished = now();
         const auc = nnz > skipped ? correct / (nnz - skipped) : NaN;
         onEpoch?.({ epoch, epochs: o.iterations, elapsed: (finished - started) / 1000, seconds: (finished - epochStarted) / 1000, auc, skipped });
@@ -224,10 +227,9 @@ export class BayesianPersonalizedRanking extends FactorModel {
   static load(bytes: Uint8Array): BayesianPersonalizedRanking {
     const file = readModelFile(bytes);
     if (file.kind !== "bpr") throw new Error(`BayesianPersonalizedRanking.load: the file holds a '${file.kind}' model, not 'bpr'`);
-    const model = new BayesianPersonalizedRanking(file.options as BprOptions);
+    const model = modelFromOptions(file, (options) => new BayesianPersonalizedRanking(options as BprOptions));
     if (file.factors !== model.factors) throw new Error(`edgerec model file: rows of ${file.factors} floats, but ${model.options.factors} factors need ${model.factors} (the factors and the bias)`);
-    model.restoreFrom(file);
-    return model;
+    return restoreOrDispose(model, () => model.restoreFrom(file));
   }
 
 }

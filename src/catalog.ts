@@ -29,6 +29,8 @@ export function decodeCatalog(payload: Uint8Array, nUsers: number, nItems: numbe
   } catch (cause) {
     throw new Error(`edgerec model file: the CATL chunk cannot be read: ${(cause as Error).message}`, { cause });
   }
+  // Valid JSON need not be an object: null or a number would fail below as a TypeError.
+  if (typeof catalog !== "object" || catalog === null || Array.isArray(catalog)) throw new Error("edgerec model file: the CATL chunk is not a JSON object");
   const check = (name: keyof Catalog, length: number, optional: boolean) => {
     const list = catalog[name];
     if (list === undefined && optional) return;
@@ -50,14 +52,19 @@ export function encodeInteractions(matrix: CsrMatrix): Uint8Array {
   return out;
 }
 
-export function decodeInteractions(payload: Uint8Array): CsrMatrix {
-  if (payload.length < 12) throw new Error("edgerec model file: the UITM chunk is too short");
+export function decodeInteractions(payload: Uint8Array, tag = "UITM"): CsrMatrix {
+  if (payload.length < 12) throw new Error(`edgerec model file: the ${tag} chunk is too short`);
   const [nRows, nCols, nnz] = new Uint32Array(wordsOf(payload, 0, 3).buffer);
-  if (payload.length !== 12 + (nRows + 1 + 2 * nnz) * 4) throw new Error(`edgerec model file: the UITM chunk has ${payload.length} bytes, its header needs ${12 + (nRows + 1 + 2 * nnz) * 4}`);
+  if (payload.length !== 12 + (nRows + 1 + 2 * nnz) * 4) throw new Error(`edgerec model file: the ${tag} chunk has ${payload.length} bytes, its header needs ${12 + (nRows + 1 + 2 * nnz) * 4}`);
   const indptr = new Int32Array(wordsOf(payload, 12, nRows + 1).buffer);
   const indices = new Int32Array(wordsOf(payload, 12 + (nRows + 1) * 4, nnz).buffer);
   const data = new Float32Array(wordsOf(payload, 12 + (nRows + 1 + nnz) * 4, nnz).buffer);
-  return CsrMatrix.fromCsr({ indptr, indices, data, shape: [nRows, nCols] });
+  try {
+    return CsrMatrix.fromCsr({ indptr, indices, data, shape: [nRows, nCols] });
+  } catch (cause) {
+    // fromCsr checks every offset, index and value; say which chunk of which file is bad.
+    throw new Error(`edgerec model file: the ${tag} chunk is not a valid matrix: ${(cause as Error).message}`, { cause });
+  }
 }
 
 /** What carries a catalog and training matrix into a model file. */
@@ -80,7 +87,12 @@ export function restoreExtraChunks(model: CatalogHolder, file: ModelFileContents
   if (catalog) model.catalog = decodeCatalog(catalog, file.nUsers, file.nItems);
   const userItems = file.extra?.get("UITM");
   if (userItems) {
-    model.userItems = decodeInteractions(userItems);
-    if (model.userItems.nCols !== file.nItems) throw new Error(`edgerec model file: the training matrix has ${model.userItems.nCols} items, the factors ${file.nItems}`);
+    const matrix = decodeInteractions(userItems);
+    // Both sides: recommend() indexes the matrix by the model's user ids and item ids.
+    if (matrix.nRows !== file.nUsers || matrix.nCols !== file.nItems) {
+      matrix.dispose();
+      throw new Error(`edgerec model file: the training matrix is ${matrix.nRows} users × ${matrix.nCols} items, the factors ${file.nUsers} × ${file.nItems}`);
+    }
+    model.userItems = matrix;
   }
 }

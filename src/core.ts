@@ -5,6 +5,7 @@ export { initEngine, getEngine, defaultWasmUrl, type Engine, type WasmSource } f
 export { CsrMatrix, type CooInput, type SparseRow } from "./csr.js";
 export { FactorModel, type TopN, type BatchTopN, type RecommendOptions, type SimilarOptions } from "./factorization.js";
 export { AlternatingLeastSquares, type AlsOptions, type AlsFitShape, type FitOptions, type IterationInfo, type LikedItems, type Explanation } from "./als.js";
+export { ModelFitError } from "./fit-error.js";
 export { BayesianPersonalizedRanking, type BprOptions, type BprFitOptions, type EpochInfo } from "./bpr.js";
 export { bm25Weight, tfidfWeight } from "./weighting.js";
 export { FORMAT_VERSION } from "./model-file.js";

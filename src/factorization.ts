@@ -206,6 +206,9 @@ export abstract class FactorModel {
 
   /** @internal The factors, catalog and training matrix of a model file read by readModelFile. */
   protected restoreFrom(file: ModelFileContents): void {
+    // Before allocating: rows are as wide as the options say, and the options come from
+    // the file too. A forged options.factors would size the factors (26M factors: 2 GiB).
+    if (file.factors !== this.factors) throw new Error(`edgerec model file: META says rows of ${file.factors} floats, the options ${this.factors}`);
     this.allocateFactors(file.nUsers, file.nItems);
     this.engine.heap.f32(this.userFactorsPtr, file.nUsers * file.factors).set(file.userFactors);
     this.engine.heap.f32(this.itemFactorsPtr, file.nItems * file.factors).set(file.itemFactors);

@@ -15,7 +15,7 @@ import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import type { BatchTopN, RecommendOptions, SimilarOptions, TopN } from "./factorization.js";
 import { decodeInteractions, encodeInteractions, extraChunks, restoreExtraChunks, type Catalog } from "./catalog.js";
-import { readModelFile, writeModelFile } from "./model-file.js";
+import { modelFromOptions, readModelFile, restoreOrDispose, writeModelFile } from "./model-file.js";
 import { bm25Weight, tfidfWeight } from "./weighting.js";
 
 /** Score of a candidate that no liked item reaches (implicit: -numpy.finfo(float32).max). */
@@ -205,16 +205,20 @@ export class ItemItemRecommender {
       itemitem: (o) => new ItemItemRecommender(o), cosine: (o) => new CosineRecommender(o),
       tfidf: (o) => new TFIDFRecommender(o), bm25: (o) => new BM25Recommender(o),
     };
-    if (!make[file.kind]) throw new Error(`ItemItemRecommender.load: the file holds a '${file.kind}' model, not an item-item one`);
-    const model = make[file.kind](file.options as BM25Options);
+    if (!Object.hasOwn(make, file.kind)) throw new Error(`ItemItemRecommender.load: the file holds a '${file.kind}' model, not an item-item one`);
+    const model = modelFromOptions(file, (options) => make[file.kind](options as BM25Options));
     if (!(model instanceof this)) throw new Error(`${this.name}.load: the file holds a '${file.kind}' model`);
     const chunk = file.extra?.get("SIMI");
     if (!chunk) throw new Error("edgerec model file: an item-item model needs a SIMI chunk");
-    const similarity = decodeInteractions(chunk);
-    if (similarity.nRows !== file.nItems || similarity.nCols !== file.nItems) throw new Error(`edgerec model file: the similarity is ${similarity.nRows} × ${similarity.nCols}, META says ${file.nItems} items`);
-    model.setSimilarity(similarity, file.nUsers);
-    restoreExtraChunks(model, file);
-    return model;
+    const similarity = decodeInteractions(chunk, "SIMI");
+    return restoreOrDispose(model, () => {
+      if (similarity.nRows !== file.nItems || similarity.nCols !== file.nItems) {
+        similarity.dispose();
+        throw new Error(`edgerec model file: the similarity is ${similarity.nRows} × ${similarity.nCols}, META says ${file.nItems} items`);
+      }
+      model.setSimilarity(similarity, file.nUsers);
+      restoreExtraChunks(model, file);
+    });
   }
 
   /** Frees the similarity matrix now. */

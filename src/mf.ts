@@ -8,8 +8,9 @@ import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import { FactorModel, type BatchTopN, type RecommendOptions, type TopN } from "./factorization.js";
 import { extraChunks, restoreExtraChunks, type Catalog } from "./catalog.js";
-import { readModelFile, writeModelFile } from "./model-file.js";
+import { modelFromOptions, readModelFile, restoreOrDispose, writeModelFile } from "./model-file.js";
 import { blockBytes, ensureMemoryFor, estimate, type FitShape, type MemoryEstimate } from "./memory-plan.js";
+import { firstNonFinite, ModelFitError } from "./fit-error.js";
 
 export interface MatrixFactorizationOptions {
   /** Latent factors per user and item. Default 32. */
@@ -159,7 +160,8 @@ export class MatrixFactorization {
         }
         const trainFit = this.evaluate(records, n, sums);
         if (!Number.isFinite(trainFit.loss)) {
-          throw new Error(`MatrixFactorization.fit: training diverged at epoch ${epoch} (loss ${trainFit.loss}); lower learningRate (now ${o.learningRate}) or raise regularization`);
+          // The loss sums every prediction, so a non-finite factor or bias makes it non-finite.
+          throw new ModelFitError("MatrixFactorization", { iteration: epoch, ...this.firstNonFiniteRow(trainFit.loss) }, `Training diverged (loss ${trainFit.loss}): lower learningRate (now ${o.learningRate}), raise regularization (now ${o.regularization}), and check the ratings for huge values.`);
         }
         const info: MfEpochInfo = { epoch, epochs: o.iterations, trainRmse: trainFit.rmse, trainLoss: trainFit.loss, elapsed: 0 };
         if (validation) {
@@ -177,6 +179,17 @@ export class MatrixFactorization {
       if (validationRecords) heap.release(validationRecords);
       heap.release(sums);
     }
+  }
+
+  // Where a diverged fit went non-finite: the first such user row, else item row (factors
+  // and biases); row -1 when every parameter is finite and only the loss's sum overflowed.
+  private firstNonFiniteRow(loss: number): { side: "users" | "items"; row: number; value: number } {
+    const { heap } = this.engine;
+    const users = firstNonFinite(heap.f32(this.usersPtr, this.nUsers * this.width), this.width);
+    if (users) return { side: "users", ...users };
+    const items = firstNonFinite(heap.f32(this.itemsPtr, this.nItems * this.width), this.width);
+    if (items) return { side: "items", ...items };
+    return { side: "users", row: -1, value: loss };
   }
 
   /** The predicted rating r̂ = μ + b_u + b_i + p_u·q_i. */
@@ -254,17 +267,18 @@ export class MatrixFactorization {
   static load(bytes: Uint8Array): MatrixFactorization {
     const file = readModelFile(bytes);
     if (file.kind !== "mf") throw new Error(`MatrixFactorization.load: the file holds a '${file.kind}' model, not 'mf'`);
-    const model = new MatrixFactorization(file.options as MatrixFactorizationOptions);
+    const model = modelFromOptions(file, (options) => new MatrixFactorization(options as MatrixFactorizationOptions));
     if (model.factors !== file.factors) throw new Error(`edgerec model file: META says ${file.factors} factors, the options ${model.factors}`);
     const biasChunk = file.extra?.get("BIAS");
     if (!biasChunk) throw new Error("edgerec model file: an 'mf' model needs a BIAS chunk");
     if (biasChunk.length !== (1 + file.nUsers + file.nItems) * 4) throw new Error(`edgerec model file: the BIAS chunk has ${biasChunk.length} bytes, expected ${(1 + file.nUsers + file.nItems) * 4}`);
     const biases = readFloats(biasChunk);
-    model.allocate(file.nUsers, file.nItems);
-    model.globalMean = biases[0];
-    model.layout(file.userFactors, file.itemFactors, biases.subarray(1, 1 + file.nUsers), biases.subarray(1 + file.nUsers));
-    restoreExtraChunks(model, file);
-    return model;
+    return restoreOrDispose(model, () => {
+      model.allocate(file.nUsers, file.nItems);
+      model.globalMean = biases[0];
+      model.layout(file.userFactors, file.itemFactors, biases.subarray(1, 1 + file.nUsers), biases.subarray(1 + file.nUsers));
+      restoreExtraChunks(model, file);
+    });
   }
 
   /** Frees the model's wasm memory now. */

@@ -94,12 +94,48 @@ export function readModelFile(bytes: Uint8Array): ModelFileContents {
   const meta = chunks.get("META") ?? fail("no META chunk");
   let parsed: Omit<ModelFileContents, "userFactors" | "itemFactors">;
   try { parsed = JSON.parse(new TextDecoder().decode(meta)); } catch { return fail("META chunk is not valid JSON"); }
+  // Valid JSON is not yet a META record: null, a number or an array would fail below as
+  // TypeErrors that do not say the file is at fault.
+  if (!isRecord(parsed)) fail("META chunk is not a JSON object");
   const { kind, options, nUsers, nItems, factors } = parsed;
+  if (typeof kind !== "string") fail(`META field kind is not a string: ${JSON.stringify(kind)}`);
+  if (!isRecord(options)) fail(`META field options is not an object: ${JSON.stringify(options)}`);
   for (const [name, v] of Object.entries({ nUsers, nItems, factors })) if (!Number.isInteger(v) || v < 0) fail(`META field ${name} is not a non-negative integer: ${v}`);
   const userFactors = float32Chunk(chunks, "UFAC", nUsers * factors, fail);
   const itemFactors = float32Chunk(chunks, "IFAC", nItems * factors, fail);
   for (const tag of ["META", "UFAC", "IFAC"]) chunks.delete(tag);
   return { kind, options, nUsers, nItems, factors, userFactors, itemFactors, extra: chunks };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The model a loader builds from the file's options: the constructor's own validation
+ * (factors ≥ 1, a known solver…) reported as a fault of the file, which is what it is.
+ */
+export function modelFromOptions<T>(file: ModelFileContents, make: (options: object) => T): T {
+  try {
+    return make(file.options);
+  } catch (cause) {
+    throw new Error(`edgerec model file: the META options are not valid: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/**
+ * Runs the part of a load that fills the model's wasm memory, disposing of the model if
+ * it throws: models have no finalizer, so a half-built model nobody can reach kept its
+ * factors in the wasm heap for good, and repeated bad files exhausted its 4 GiB.
+ */
+export function restoreOrDispose<T extends { dispose(): void }>(model: T, restore: () => void): T {
+  try {
+    restore();
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
 }
 
 /** The payload as little-endian float32/int32 words, copied to an aligned buffer. */

@@ -105,7 +105,7 @@ export async function openSource(input: SourceInput): Promise<ByteSource> {
       // The trailer's length is the last member's, modulo 4 GiB: a hint, and only if plausible.
       const trailer = await storage.read(Math.max(0, storage.size - 4), 4);
       const length = trailer.length === 4 ? u32(trailer, 0) : 0;
-      return gunzipSource(rangeSource(storage, name, 0, storage.size), name, length >= storage.size ? length : undefined);
+      return gunzipSource(rangeSource(storage, name, 0, storage.size), name, plausibleDecodedSize(length, storage.size, true, length >= storage.size));
     }
     if (head.length === 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 3 && head[3] === 4) {
       const members = (await readZipDirectory(storage, name)).filter((e) => !e.name.endsWith("/")).map((e) => e.name);
@@ -184,6 +184,21 @@ function rangeSource(storage: Storage, name: string, start: number, end: number)
       }
     },
   };
+}
+
+/** The most a deflate stream can expand: 258-byte matches coded in about 2 bits each. */
+const MAX_DEFLATE_RATIO = 1032;
+
+/**
+ * A decoded size a container claims, if the stored bytes could hold it; undefined when
+ * they could not. The readers size their columns from this hint, so a forged size (a zip
+ * bomb's directory, a gzip trailer) must never be trusted beyond what the stored bytes
+ * can decode to: memory stays proportional to the bytes actually present.
+ */
+function plausibleDecodedSize(claimed: number, storedBytes: number, deflated: boolean, otherwisePlausible = true): number | undefined {
+  if (!otherwisePlausible || !Number.isSafeInteger(claimed)) return undefined;
+  const most = deflated ? storedBytes * MAX_DEFLATE_RATIO + 1024 : storedBytes;
+  return claimed <= most ? claimed : undefined;
 }
 
 function listNames(names: string[], max = 20): string {
@@ -391,7 +406,7 @@ async function openZipMember(storage: Storage, name: string, archive: string, me
     get bytesRead() {
       return stored.bytesRead;
     },
-    decodedSizeHint: found.size,
+    decodedSizeHint: plausibleDecodedSize(found.size, found.compressedSize, found.method === 8),
     async *[Symbol.asyncIterator]() {
       let crc = 0;
       let length = 0;
