@@ -25,8 +25,10 @@ import { heapSiftDown, heapSiftUp, worse } from "./topk";
 //   user row u: [ p_u (k) | b_u | 1   | μ | 0 … ]
 //   item row i: [ q_i (k) | 1   | b_i | 1 | 0 … ]
 //   dot(user_u, item_i) = p_u·q_i + b_u + b_i + μ = r̂_ui
-// so training, predict and exact top-n (topKRows over these rows) all score with the same
-// `dot`, bit for bit. Arithmetic is f32 in a fixed order: identical on every runtime.
+// so training and predict score with the same `dot`, bit for bit, and exact top-n (the
+// top-k kernels over these rows) ranks by the same sum, accumulated in the kernels' own
+// fixed order (equal within float32 rounding). Arithmetic is f32 in a fixed order:
+// identical on every runtime.
 //
 // Ratings are packed as 12-byte records (user i32, item i32, rating f32). Each epoch the
 // host re-packs them in CSR order and shuffles them with mfShuffle, so the order of epoch

@@ -1,6 +1,6 @@
 // What every latent-factor model answers once trained (implicit's
 // MatrixFactorizationBase): recommend, similarItems, similarUsers. Scores are inner
-// products of factor rows; top-n is exact and computed in wasm by topKRows.
+// products of factor rows; top-n is exact and computed in wasm (see top-k.ts).
 
 import { restoreExtraChunks, type Catalog } from "./catalog.js";
 import type { CsrMatrix } from "./csr.js";

@@ -1,13 +1,15 @@
 // Exact top-n for many queries at once, on the calling thread or on the worker pool.
 // Plans the wasm memory of one job (a filter mask, per-query state, output rows) and
-// feeds the topKBlocked kernel up to 31 queries a call. Each worker gets its own mask
+// feeds a kernel up to 31 queries a call: topKQuantized (assembly/topk-quantized.ts) for
+// whole catalogues, topKBlocked (assembly/topk.ts) for a chosen list of targets. Both
+// give the same bits for the same pair. Each worker gets its own mask
 // and scratch and a contiguous share of the queries, so every answer is the same bits
 // whichever thread computed it.
 
 import type { Engine, TopKBlockedArgs, TopKQuantizedArgs } from "./engine.js";
 import type { WorkerPool } from "./pool.js";
 
-/** Queries per topKBlocked call: its u32 mask has one bit per query plus the shared filter bit. */
+/** Queries per kernel call: the u32 mask has one bit per query plus the shared filter bit. */
 const CALL_QUERIES = 31;
 // Queries whose output rows are planned at once (per thread): bounds memory for large n.
 const ROUND_QUERIES = 31 * 256;
