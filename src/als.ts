@@ -8,7 +8,7 @@ import { getEngine, type Engine } from "./engine.js";
 import { FactorModel } from "./factorization.js";
 import { poolFor, threadsFor, type WorkerPool } from "./pool.js";
 import { extraChunks } from "./catalog.js";
-import { checkFactorsFinite } from "./fit-error.js";
+import { ModelFitError, checkFactorsFinite } from "./fit-error.js";
 import { pow } from "./math.js";
 import { modelFromOptions, readModelFile, restoreOrDispose, writeModelFile } from "./model-file.js";
 import { blockBytes, ensureMemoryFor, estimate, type FitShape, type MemoryEstimate } from "./memory-plan.js";
@@ -171,19 +171,25 @@ export class AlternatingLeastSquares extends FactorModel {
     const pool = threads > 1 ? await poolFor(this.engine, threads) : undefined;
     const scratches = Array.from({ length: threads }, () => this.allocateSolverScratch(longestRow));
     const scratch = scratches[0];
-    const solve = (matrix: CsrMatrix, x: number, y: number, nOther: number) =>
-      pool ? this.solveRowsInParallel(pool, matrix, x, y, gramPtr, nOther, scratches) : Promise.resolve(this.solveRows(matrix, x, y, gramPtr, nOther, scratch));
+    const advice = `Raise regularization (now ${o.regularization}), lower alpha (now ${o.alpha}), and check the input values: confidences of 1 + alpha·value must stay well inside float32 range.`;
+    const solve = async (matrix: CsrMatrix, x: number, y: number, nOther: number, iteration: number, side: "users" | "items") => {
+      const failed = pool ? await this.solveRowsInParallel(pool, matrix, x, y, gramPtr, nOther, scratches) : this.solveRows(matrix, x, y, gramPtr, nOther, scratch);
+      if (failed < 0) return;
+      // With λ > 0 every row system is positive definite in exact arithmetic: a failed
+      // factorization means the confidences or factors overflowed float32.
+      if (o.regularization > 0) throw new ModelFitError("AlternatingLeastSquares", { iteration, side, row: failed, value: NaN, what: "its Cholesky factorization failed" }, advice);
+      throw new Error(`AlternatingLeastSquares: the least-squares system of ${side === "users" ? "user" : "item"} ${failed} is not positive definite; use regularization > 0`);
+    };
     const started = now();
     try {
       for (let iteration = 1; iteration <= o.iterations; iteration++) {
         const iterationStarted = now();
         // Users against fixed items, then items against the new users.
         kernels.gram(this.itemFactorsPtr, this.nItems, k, o.unobservedWeight, gramPtr);
-        await solve(userItems, this.userFactorsPtr, this.itemFactorsPtr, this.nItems);
+        await solve(userItems, this.userFactorsPtr, this.itemFactorsPtr, this.nItems, iteration, "users");
         kernels.gram(this.userFactorsPtr, this.nUsers, k, o.unobservedWeight, gramPtr);
-        await solve(itemUsers, this.itemFactorsPtr, this.userFactorsPtr, this.nUsers);
-        checkFactorsFinite("AlternatingLeastSquares", iteration, heap.f32(this.userFactorsPtr, this.nUsers * k), heap.f32(this.itemFactorsPtr, this.nItems * k), k,
-          `Raise regularization (now ${o.regularization}), lower alpha (now ${o.alpha}), and check the input values: confidences of 1 + alpha·value must stay well inside float32 range.`);
+        await solve(itemUsers, this.itemFactorsPtr, this.userFactorsPtr, this.nUsers, iteration, "items");
+        checkFactorsFinite("AlternatingLeastSquares", iteration, heap.f32(this.userFactorsPtr, this.nUsers * k), heap.f32(this.itemFactorsPtr, this.nItems * k), k, advice);
         const loss = o.calculateTrainingLoss ? this.trainingLoss(userItems, itemUsers, gramPtr, scratch.work) : undefined;
         const finished = now();
         onIteration?.({ iteration, iterations: o.iterations, elapsed: (finished - started) / 1000, seconds: (finished - iterationStarted) / 1000, loss });
@@ -348,8 +354,9 @@ export class AlternatingLeastSquares extends FactorModel {
     for (const ptr of Object.values(pointers)) if (ptr) this.engine.heap.release(ptr);
   }
 
-  // One half-sweep: every row of `matrix` solved for `x` against fixed `y`.
-  private solveRows(matrix: CsrMatrix, x: number, y: number, gramPtr: number, nOther: number, s: SolverScratch, rowStart = 0, rowEnd = matrix.nRows): void {
+  // One half-sweep: every row of `matrix` solved for `x` against fixed `y`. Returns the
+  // first row whose Cholesky factorization failed, or -1.
+  private solveRows(matrix: CsrMatrix, x: number, y: number, gramPtr: number, nOther: number, s: SolverScratch, rowStart = 0, rowEnd = matrix.nRows): number {
     const o = this.options;
     const { kernels } = this.engine;
     for (let start = rowStart; start < rowEnd; start += ROW_CHUNK) {
@@ -357,19 +364,20 @@ export class AlternatingLeastSquares extends FactorModel {
       if (o.solver === "cholesky") {
         const failed = kernels.solveRowsCholesky(start, end, matrix.indptrPtr, matrix.indicesPtr, matrix.dataPtr, x, y, this.factors, gramPtr,
           o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, s.a!, s.b!, s.yRow!);
-        if (failed >= 0) throw new Error(`AlternatingLeastSquares: the least-squares system of row ${failed} is not positive definite; use regularization > 0`);
+        if (failed >= 0) return failed;
       } else {
         kernels.solveRowsCg(start, end, matrix.indptrPtr, matrix.indicesPtr, matrix.dataPtr, x, y, this.factors, gramPtr,
           o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, o.cgSteps,
           s.gathered!, s.gatherCapacity!, s.weights!, s.work);
       }
     }
+    return -1;
   }
 
   // One half-sweep on the pool: the rows cut into one contiguous range per worker with
   // about equal nonzeros, each worker with its own scratch; every row is solved exactly as
   // on one thread, so the factors are the same bits for any number of workers.
-  private async solveRowsInParallel(pool: WorkerPool, matrix: CsrMatrix, x: number, y: number, gramPtr: number, nOther: number, scratches: SolverScratch[]): Promise<void> {
+  private async solveRowsInParallel(pool: WorkerPool, matrix: CsrMatrix, x: number, y: number, gramPtr: number, nOther: number, scratches: SolverScratch[]): Promise<number> {
     const o = this.options;
     const indptr = matrix.indptr;
     const parts = scratches.length;
@@ -395,10 +403,8 @@ export class AlternatingLeastSquares extends FactorModel {
       return list;
     });
     const results = await pool.run(calls);
-    if (o.solver === "cholesky") {
-      const failed = results.flat().find((r) => r >= 0);
-      if (failed !== undefined) throw new Error(`AlternatingLeastSquares: the least-squares system of row ${failed} is not positive definite; use regularization > 0`);
-    }
+    if (o.solver !== "cholesky") return -1;
+    return results.flat().find((r) => r >= 0) ?? -1;
   }
 
   // implicit's loss: (Σ_obs c(p − x·y)² + α₀ Σ_unobs (x·y)² + Σ λ_u‖x_u‖² + Σ λ_i‖y_i‖²) / (Σc + α₀(N·M − nnz))

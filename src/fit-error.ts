@@ -16,9 +16,11 @@ export class ModelFitError extends Error {
   /** The value found (NaN, Infinity or -Infinity). */
   readonly value: number;
 
-  constructor(model: string, found: { iteration: number; side: "users" | "items"; row: number; value: number }, advice: string) {
+  /** `what`: what was found wrong with that row, when not a non-finite value in it. */
+  constructor(model: string, found: { iteration: number; side: "users" | "items"; row: number; value: number; what?: string }, advice: string) {
     const noun = found.side === "users" ? "user" : "item";
-    const what = found.row >= 0 ? `the ${noun} factors hold ${found.value} (${noun} ${found.row})` : `the training loss is ${found.value}`;
+    const what = found.what !== undefined ? `the least-squares system of ${noun} ${found.row}: ${found.what}`
+      : found.row >= 0 ? `the ${noun} factors hold ${found.value} (${noun} ${found.row})` : `the training loss is ${found.value}`;
     super(`${model}.fit: ${what} after iteration ${found.iteration}: the fit overflowed. ${advice}`);
     this.name = "ModelFitError";
     this.model = model;

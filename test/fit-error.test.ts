@@ -32,6 +32,15 @@ describe("ModelFitError", () => {
     expect(error.message).toMatch(/lower alpha \(now 1e\+38\)/);
   });
 
+  it("ALS with the Cholesky solver: an overflow is a ModelFitError, not a regularization problem", async () => {
+    const error = await fitError(new AlternatingLeastSquares({ factors: 4, iterations: 3, alpha: 1e38, solver: "cholesky" }).fit(matrix(10)));
+    expect(error.message).toMatch(/^AlternatingLeastSquares\.fit: the least-squares system of user \d+: its Cholesky factorization failed after iteration 1: the fit overflowed\. Raise regularization/);
+    expect([error.iteration, error.side]).toEqual([1, "users"]);
+    // Without regularization the same failure is the classic advice.
+    const noRegularization = new AlternatingLeastSquares({ factors: 8, iterations: 1, regularization: 0, solver: "cholesky" });
+    await expect(noRegularization.fit(CsrMatrix.fromCoo({ rows: [0], cols: [0], values: [1], shape: [2, 2] }))).rejects.toThrow(/is not positive definite; use regularization > 0/);
+  });
+
   it("BPR: a huge learning rate", async () => {
     const error = await fitError(new BayesianPersonalizedRanking({ factors: 4, iterations: 5, learningRate: 1e6, regularization: 0 }).fit(matrix(1)));
     expect(error.message).toMatch(/^BayesianPersonalizedRanking\.fit: the (user|item) factors hold (NaN|-?Infinity) .* Lower learningRate \(now 1000000\)/);
