@@ -280,7 +280,9 @@ export abstract class FactorModel {
       quantized = this.quantizedTargets(side);
     }
     return {
-      queries, queryIds, nQueries, targets, nTargets, k: this.factors, targetInvNorms: cosine ? this.inverseNorms(side) : 0,
+      queries, queryIds, nQueries, targets, nTargets, k: this.factors, cosine,
+      // The quantized copy carries its own inverse norms; only a candidate list needs these.
+      targetInvNorms: cosine && !quantized ? this.inverseNorms(side) : 0,
       order, nOrder, quantized, filter: filterIds, exclude, n: Math.min(n, nOrder),
     };
   }

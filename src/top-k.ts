@@ -30,8 +30,10 @@ export interface TopKJob {
   targets: number;
   nTargets: number;
   k: number;
-  /** 1/‖t‖ per target for cosine scores, or 0 for inner products. */
+  /** For the blocked kernel (no `quantized`): 1/‖t‖ per target for cosine scores, or 0 for inner products. */
   targetInvNorms: number;
+  /** Cosine scores (the quantized copy holds its own inverse norms; targetInvNorms serves `order`). */
+  cosine: boolean;
   /** Without `quantized`: the targets to scan, in this order (i32 ids), or 0 for all in id order. */
   order: number;
   nOrder: number;
@@ -139,7 +141,7 @@ function roundCalls(engine: Engine, job: TopKJob, lane: Lane, first: number, cou
     const q = job.quantized;
     calls.push(q
       ? { kernel: "topKQuantized", args: [queries, queryIds, size, job.targets, job.k, q.kq, job.nTargets, q.quantized, q.ids, q.scales, q.residuals, q.norms, q.invNorms,
-        job.targetInvNorms !== 0, lane.mask, excludeIndptr, excludeIndices, byPosition, job.n, outIds, outScores, lane.state, lane.queryQuantized] }
+        job.cosine, lane.mask, excludeIndptr, excludeIndices, byPosition, job.n, outIds, outScores, lane.state, lane.queryQuantized] }
       : { kernel: "topKBlocked", args: [queries, queryIds, size, job.targets, job.k, job.order, job.nOrder, job.targetInvNorms,
         lane.mask, excludeIndptr, excludeIndices, byPosition, job.n, outIds, outScores, lane.state] });
   }
