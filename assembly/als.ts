@@ -14,7 +14,7 @@
 // (implicit's alpha), applied on the fly so the user's matrix is never copied.
 // The host passes G = α₀·YᵀY, computed once per half-step.
 
-import { axpy, copyRow, dot, symmetricMatVec, xpby } from "./vector";
+import { accumulateRows, axpy, copyRow, dot, dotRows, symmetricMatVec, xpby } from "./vector";
 
 // Rows of Y summed into YᵀY per block: small enough to stay in L2 while every tile of
 // the output walks over them, large enough that the output is re-read rarely.
@@ -107,21 +107,34 @@ function rowRegularization(regularization: f32, exponent: f32, rowNnz: i32, unob
   return regularization * <f32>Math.pow(<f64>rowNnz + <f64>unobservedWeight * <f64>nOther, <f64>exponent);
 }
 
+// Rows handled per pass of dotRows + accumulateRows: they stay in L1 between the two.
+const CHUNK_BYTES: i32 = 32 << 10;
+
+/** Rows the CG kernel handles per chunk for k factors (its scratch needs at least this many). */
+export function cgChunkRows(k: i32): i32 {
+  return max(8, CHUNK_BYTES / (k << 2));
+}
+
 /**
  * Conjugate-gradient ALS update for rows [rowStart, rowEnd), warm-started from the
  * current X (implicit's least_squares_cg). A row's factors y_i are first gathered into
  * a compact block (`gathered`, gatherCapacity×k floats) with their weights, so every
- * CG step reads them from cache instead of from the big factor matrix; the few rows
- * longer than the block (very popular items) are read in place.
- * Scratch: weights (maxRowNnz f32), work (3k f32: r, p, Ap).
+ * CG step reads them from cache instead of from the big factor matrix. Rows longer than
+ * the block (very popular items) are copied in chunks at each step instead.
+ * Each product with the row's entries, Σ_i a_i y_i with a_i from y_i·v, runs a chunk at a
+ * time: all dot products (dotRows), then one pass adding the terms with the output held in
+ * registers (accumulateRows). Every sum keeps the order of entry-by-entry dot + axpy.
+ * Scratch: weights (maxRowNnz f32), coefficients (cgChunkRows f32), work (3k f32: r, p, Ap);
+ * gatherCapacity ≥ cgChunkRows(k).
  */
 export function solveRowsCg(
   rowStart: i32, rowEnd: i32, indptr: usize, indices: usize, data: usize,
   x: usize, y: usize, k: i32, g: usize,
   confidenceScale: f32, regularization: f32, regExponent: f32, unobservedWeight: f32, nOther: i32, cgSteps: i32,
-  gathered: usize, gatherCapacity: i32, weights: usize, work: usize,
+  gathered: usize, gatherCapacity: i32, weights: usize, coefficients: usize, work: usize,
 ): void {
   const rowBytes = <usize>k << 2;
+  const chunkRows = cgChunkRows(k);
   const r = work;
   const p = work + rowBytes;
   const ap = work + 2 * rowBytes;
@@ -129,25 +142,34 @@ export function solveRowsCg(
     const start = load<i32>(indptr + (<usize>u << 2));
     const n = load<i32>(indptr + ((<usize>u + 1) << 2)) - start;
     const entryIndices = indices + (<usize>start << 2);
+    const entryData = data + (<usize>start << 2);
     const xu = x + <usize>u * rowBytes;
     const lambda = rowRegularization(regularization, regExponent, n, unobservedWeight, nOther);
 
-    // Gather y_i and its weight w_i = |c| − α₀ for each observed entry.
-    const gather = n <= gatherCapacity;
+    // Gather y_i (when the whole row fits) and its weight w_i = |c| − α₀.
+    const resident = n <= gatherCapacity;
+    if (resident) touchRows(y, entryIndices, n, k, coefficients);
     for (let j = 0; j < n; j++) {
-      const e = <usize>(start + j) << 2;
-      if (gather) copyRow(y + <usize>load<i32>(indices + e) * rowBytes, gathered + <usize>j * rowBytes, k);
-      store<f32>(weights + (<usize>j << 2), Mathf.abs(confidenceScale * load<f32>(data + e)) - unobservedWeight);
+      const e = <usize>j << 2;
+      if (resident) copyRow(y + <usize>load<i32>(entryIndices + e) * rowBytes, gathered + <usize>j * rowBytes, k);
+      store<f32>(weights + e, Mathf.abs(confidenceScale * load<f32>(entryData + e)) - unobservedWeight);
     }
 
     // r = b − A x = −(G + λI) x + Σ_i (c⁺_i − w_i·(y_i·x)) y_i
     symmetricMatVec(g, xu, lambda, r, k);
     for (let i = 0; i < k; i++) store<f32>(r + (<usize>i << 2), -load<f32>(r + (<usize>i << 2)));
-    for (let j = 0; j < n; j++) {
-      const yj = gather ? gathered + <usize>j * rowBytes : y + <usize>load<i32>(entryIndices + (<usize>j << 2)) * rowBytes;
-      const c = confidenceScale * load<f32>(data + (<usize>(start + j) << 2));
-      const target: f32 = c > 0 ? c : 0;
-      axpy(target - load<f32>(weights + (<usize>j << 2)) * dot(yj, xu, k), yj, r, k);
+    for (let j0 = 0; j0 < n; j0 += chunkRows) {
+      const m = min(chunkRows, n - j0);
+      const rows = resident ? gathered + <usize>j0 * rowBytes : copyRows(y, entryIndices + (<usize>j0 << 2), m, gathered, k, coefficients);
+      dotRows(rows, m, xu, k, coefficients);
+      for (let j = 0; j < m; j++) {
+        const e = <usize>j << 2;
+        const entry = <usize>(j0 + j) << 2;
+        const c = confidenceScale * load<f32>(entryData + entry);
+        const target: f32 = c > 0 ? c : 0;
+        store<f32>(coefficients + e, target - load<f32>(weights + entry) * load<f32>(coefficients + e));
+      }
+      accumulateRows(coefficients, rows, m, r, k);
     }
 
     copyRow(r, p, k);
@@ -156,9 +178,15 @@ export function solveRowsCg(
     for (let step = 0; step < cgSteps; step++) {
       // Ap = (G + λI) p + Σ_i w_i (y_i·p) y_i
       symmetricMatVec(g, p, lambda, ap, k);
-      for (let j = 0; j < n; j++) {
-        const yj = gather ? gathered + <usize>j * rowBytes : y + <usize>load<i32>(entryIndices + (<usize>j << 2)) * rowBytes;
-        axpy(load<f32>(weights + (<usize>j << 2)) * dot(yj, p, k), yj, ap, k);
+      for (let j0 = 0; j0 < n; j0 += chunkRows) {
+        const m = min(chunkRows, n - j0);
+        const rows = resident ? gathered + <usize>j0 * rowBytes : copyRows(y, entryIndices + (<usize>j0 << 2), m, gathered, k, coefficients);
+        dotRows(rows, m, p, k, coefficients);
+        for (let j = 0; j < m; j++) {
+          const e = <usize>j << 2;
+          store<f32>(coefficients + e, load<f32>(weights + (<usize>(j0 + j) << 2)) * load<f32>(coefficients + e));
+        }
+        accumulateRows(coefficients, rows, m, ap, k);
       }
       const alpha = rsOld / dot(p, ap, k);
       axpy(alpha, p, xu, k);
@@ -169,6 +197,35 @@ export function solveRowsCg(
       rsOld = rsNew;
     }
   }
+}
+
+/**
+ * Reads one word of every cache line of rows ids[0..m) of y, so the misses of all the rows
+ * are in flight together; the copy that follows then finds them in cache. (A copy loop
+ * alone waits on its stores and keeps only a row or two of misses in flight.) The words are
+ * folded into `sink` so the loads are not optimized away.
+ */
+// @ts-ignore: decorator
+@inline
+function touchRows(y: usize, ids: usize, m: i32, k: i32, sink: usize): void {
+  const rowBytes = <usize>k << 2;
+  let folded: i32 = 0;
+  for (let j = 0; j < m; j++) {
+    const row = y + <usize>load<i32>(ids + (<usize>j << 2)) * rowBytes;
+    for (let o: usize = 0; o < rowBytes; o += 64) folded ^= load<i32>(row + o);
+    folded ^= load<i32>(row + rowBytes - 4);
+  }
+  store<i32>(sink, folded);
+}
+
+/** Copies rows ids[0..m) of y (k floats each) to out, contiguous; returns out. `sink`: touchRows's. */
+// @ts-ignore: decorator
+@inline
+function copyRows(y: usize, ids: usize, m: i32, out: usize, k: i32, sink: usize): usize {
+  const rowBytes = <usize>k << 2;
+  touchRows(y, ids, m, k, sink);
+  for (let j = 0; j < m; j++) copyRow(y + <usize>load<i32>(ids + (<usize>j << 2)) * rowBytes, out + <usize>j * rowBytes, k);
+  return out;
 }
 
 /**

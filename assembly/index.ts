@@ -2,10 +2,10 @@
 // The host (src/) owns every byte past heapBase(); kernels take raw pointers.
 
 export { cooFirstInvalid, isNonDecreasing, countToIndptr, scatterByRow, sortRowsSumDuplicates, transpose } from "./sparse";
-export { gram, solveRowsCg, solveRowsCholesky, buildRowSystem, choleskyFactor, choleskySolve, lossRows, regularizationRows, sumAbs } from "./als";
+export { gram, cgChunkRows, solveRowsCg, solveRowsCholesky, buildRowSystem, choleskyFactor, choleskySolve, lossRows, regularizationRows, sumAbs } from "./als";
 export { inverseNorms, rowNorms, topKBlocked } from "./topk";
 export { quantizeRows, topKQuantized } from "./topk-quantized";
-export { symmetricMatVec } from "./vector";
+export { symmetricMatVec, dotRows, accumulateRows } from "./vector";
 export { fillUniform, fillNormal } from "./random";
 export { bprRowIds, bprInitialize, bprSamples, bprDrawSamples } from "./bpr";
 export { log, log1p, pow } from "./math";

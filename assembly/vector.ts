@@ -73,94 +73,16 @@ export function xpby(x: usize, beta: f32, y: usize, k: i32): void {
 }
 
 /**
- * out = S·v + shift·v for a symmetric k×k matrix S (row-major).
- * Because S is symmetric, S·v = Σ_i v_i S[i,:], which streams S row by row and
- * keeps a 16-wide block of `out` in registers.
+ * out = S·v + shift·v for a symmetric k×k matrix S (row-major). Because S is symmetric,
+ * S·v = Σ_i v_i S[i,:]: accumulateRows over the rows of S with v as the coefficients,
+ * which streams S once with a block of `out` in registers. Each out[j] sums over i in order.
  */
 export function symmetricMatVec(s: usize, v: usize, shift: f32, out: usize, k: i32): void {
-  const rowBytes = <usize>k << 2;
-  let j = 0;
-  // 32 columns a pass: eight independent add chains keep the SIMD units busy, where four
-  // wait on add latency. Each out[j] sums over i in the same order in every block width,
-  // so the result is the same bits whichever width computes it.
-  for (; j + 32 <= k; j += 32) {
-    const jo = <usize>j << 2;
-    const vj = v + jo;
-    const sh = f32x4.splat(shift);
-    let acc0 = f32x4.mul(sh, v128.load(vj));
-    let acc1 = f32x4.mul(sh, v128.load(vj, 16));
-    let acc2 = f32x4.mul(sh, v128.load(vj, 32));
-    let acc3 = f32x4.mul(sh, v128.load(vj, 48));
-    let acc4 = f32x4.mul(sh, v128.load(vj, 64));
-    let acc5 = f32x4.mul(sh, v128.load(vj, 80));
-    let acc6 = f32x4.mul(sh, v128.load(vj, 96));
-    let acc7 = f32x4.mul(sh, v128.load(vj, 112));
-    let row = s + jo;
-    for (let i = 0; i < k; i++) {
-      const vi = f32x4.splat(load<f32>(v + (<usize>i << 2)));
-      acc0 = f32x4.add(acc0, f32x4.mul(vi, v128.load(row)));
-      acc1 = f32x4.add(acc1, f32x4.mul(vi, v128.load(row, 16)));
-      acc2 = f32x4.add(acc2, f32x4.mul(vi, v128.load(row, 32)));
-      acc3 = f32x4.add(acc3, f32x4.mul(vi, v128.load(row, 48)));
-      acc4 = f32x4.add(acc4, f32x4.mul(vi, v128.load(row, 64)));
-      acc5 = f32x4.add(acc5, f32x4.mul(vi, v128.load(row, 80)));
-      acc6 = f32x4.add(acc6, f32x4.mul(vi, v128.load(row, 96)));
-      acc7 = f32x4.add(acc7, f32x4.mul(vi, v128.load(row, 112)));
-      row += rowBytes;
-    }
-    const oj = out + jo;
-    v128.store(oj, acc0);
-    v128.store(oj, acc1, 16);
-    v128.store(oj, acc2, 32);
-    v128.store(oj, acc3, 48);
-    v128.store(oj, acc4, 64);
-    v128.store(oj, acc5, 80);
-    v128.store(oj, acc6, 96);
-    v128.store(oj, acc7, 112);
-  }
-  for (; j + 16 <= k; j += 16) {
-    const jo = <usize>j << 2;
-    const vj = v + jo;
-    const sh = f32x4.splat(shift);
-    let acc0 = f32x4.mul(sh, v128.load(vj));
-    let acc1 = f32x4.mul(sh, v128.load(vj, 16));
-    let acc2 = f32x4.mul(sh, v128.load(vj, 32));
-    let acc3 = f32x4.mul(sh, v128.load(vj, 48));
-    let row = s + jo;
-    for (let i = 0; i < k; i++) {
-      const vi = f32x4.splat(load<f32>(v + (<usize>i << 2)));
-      acc0 = f32x4.add(acc0, f32x4.mul(vi, v128.load(row)));
-      acc1 = f32x4.add(acc1, f32x4.mul(vi, v128.load(row, 16)));
-      acc2 = f32x4.add(acc2, f32x4.mul(vi, v128.load(row, 32)));
-      acc3 = f32x4.add(acc3, f32x4.mul(vi, v128.load(row, 48)));
-      row += rowBytes;
-    }
-    const oj = out + jo;
-    v128.store(oj, acc0);
-    v128.store(oj, acc1, 16);
-    v128.store(oj, acc2, 32);
-    v128.store(oj, acc3, 48);
-  }
-  for (; j + 4 <= k; j += 4) {
-    const jo = <usize>j << 2;
-    let acc = f32x4.mul(f32x4.splat(shift), v128.load(v + jo));
-    let row = s + jo;
-    for (let i = 0; i < k; i++) {
-      acc = f32x4.add(acc, f32x4.mul(f32x4.splat(load<f32>(v + (<usize>i << 2))), v128.load(row)));
-      row += rowBytes;
-    }
-    v128.store(out + jo, acc);
-  }
-  for (; j < k; j++) {
-    const jo = <usize>j << 2;
-    let acc: f32 = shift * load<f32>(v + jo);
-    let row = s + jo;
-    for (let i = 0; i < k; i++) {
-      acc += load<f32>(v + (<usize>i << 2)) * load<f32>(row);
-      row += rowBytes;
-    }
-    store<f32>(out + jo, acc);
-  }
+  const sh = f32x4.splat(shift);
+  let i = 0;
+  for (; i + 4 <= k; i += 4) v128.store(out + (<usize>i << 2), f32x4.mul(sh, v128.load(v + (<usize>i << 2))));
+  for (; i < k; i++) store<f32>(out + (<usize>i << 2), shift * load<f32>(v + (<usize>i << 2)));
+  accumulateRows(v, s, k, out, k);
 }
 
 /** dst[0..k) = src[0..k), 16 bytes at a time (a call-free memory.copy for one row). */
@@ -173,4 +95,70 @@ export function copyRow(src: usize, dst: usize, k: i32): void {
     v128.store(dst + o, v128.load(src + o));
   }
   for (; i < k; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+/**
+ * out[j] = row_j · v for n contiguous rows of k floats (dot()'s order: the same bits).
+ * One row at a time: V8 hoists a pass's loads above its arithmetic, and with two rows the
+ * loaded values and accumulators no longer fit the 16 SIMD registers.
+ */
+export function dotRows(rows: usize, n: i32, v: usize, k: i32, out: usize): void {
+  const rowBytes = <usize>k << 2;
+  for (let j = 0; j < n; j++) store<f32>(out + (<usize>j << 2), dot(rows + <usize>j * rowBytes, v, k));
+}
+
+/**
+ * out += Σ_j coefficients[j]·row_j over n contiguous rows of k floats: 16 columns held in
+ * registers while the rows stream past, two rows a step (V8 hoists a step's loads above its
+ * arithmetic; 4 accumulators + 2 splats + 8 loaded vectors fit the 16 SIMD registers,
+ * 32 columns would spill). Each out[i] adds the rows' terms in row order, so the result is
+ * the same bits as n successive axpy calls.
+ */
+export function accumulateRows(coefficients: usize, rows: usize, n: i32, out: usize, k: i32): void {
+  const rowBytes = <usize>k << 2;
+  let c = 0;
+  for (; c + 16 <= k; c += 16) {
+    const o = out + (<usize>c << 2);
+    let acc0 = v128.load(o), acc1 = v128.load(o, 16), acc2 = v128.load(o, 32), acc3 = v128.load(o, 48);
+    let row = rows + (<usize>c << 2);
+    let j = 0;
+    for (; j + 2 <= n; j += 2) {
+      const s0 = v128.load32_splat(coefficients + (<usize>j << 2));
+      const s1 = v128.load32_splat(coefficients + (<usize>j << 2), 4);
+      const next = row + rowBytes;
+      acc0 = f32x4.add(f32x4.add(acc0, f32x4.mul(s0, v128.load(row))), f32x4.mul(s1, v128.load(next)));
+      acc1 = f32x4.add(f32x4.add(acc1, f32x4.mul(s0, v128.load(row, 16))), f32x4.mul(s1, v128.load(next, 16)));
+      acc2 = f32x4.add(f32x4.add(acc2, f32x4.mul(s0, v128.load(row, 32))), f32x4.mul(s1, v128.load(next, 32)));
+      acc3 = f32x4.add(f32x4.add(acc3, f32x4.mul(s0, v128.load(row, 48))), f32x4.mul(s1, v128.load(next, 48)));
+      row = next + rowBytes;
+    }
+    if (j < n) {
+      const s0 = v128.load32_splat(coefficients + (<usize>j << 2));
+      acc0 = f32x4.add(acc0, f32x4.mul(s0, v128.load(row)));
+      acc1 = f32x4.add(acc1, f32x4.mul(s0, v128.load(row, 16)));
+      acc2 = f32x4.add(acc2, f32x4.mul(s0, v128.load(row, 32)));
+      acc3 = f32x4.add(acc3, f32x4.mul(s0, v128.load(row, 48)));
+    }
+    v128.store(o, acc0); v128.store(o, acc1, 16); v128.store(o, acc2, 32); v128.store(o, acc3, 48);
+  }
+  for (; c + 4 <= k; c += 4) {
+    const o = out + (<usize>c << 2);
+    let acc = v128.load(o);
+    let row = rows + (<usize>c << 2);
+    for (let j = 0; j < n; j++) {
+      acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(coefficients + (<usize>j << 2)), v128.load(row)));
+      row += rowBytes;
+    }
+    v128.store(o, acc);
+  }
+  for (; c < k; c++) {
+    const o = out + (<usize>c << 2);
+    let acc = load<f32>(o);
+    let row = rows + (<usize>c << 2);
+    for (let j = 0; j < n; j++) {
+      acc += load<f32>(coefficients + (<usize>j << 2)) * load<f32>(row);
+      row += rowBytes;
+    }
+    store<f32>(o, acc);
+  }
 }

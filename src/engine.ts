@@ -34,8 +34,9 @@ export interface Kernels {
   solveRowsCg(
     rowStart: number, rowEnd: number, indptr: Ptr, indices: Ptr, data: Ptr, x: Ptr, y: Ptr, k: number, g: Ptr,
     confidenceScale: number, regularization: number, regExponent: number, unobservedWeight: number, nOther: number, cgSteps: number,
-    gathered: Ptr, gatherCapacity: number, weights: Ptr, work: Ptr,
+    gathered: Ptr, gatherCapacity: number, weights: Ptr, coefficients: Ptr, work: Ptr,
   ): void;
+  cgChunkRows(k: number): number;
   solveRowsCholesky(
     rowStart: number, rowEnd: number, indptr: Ptr, indices: Ptr, data: Ptr, x: Ptr, y: Ptr, k: number, g: Ptr,
     confidenceScale: number, regularization: number, regExponent: number, unobservedWeight: number, nOther: number,
@@ -57,6 +58,8 @@ export interface Kernels {
   ): number;
   sumAbs(data: Ptr, nnz: number): number;
   symmetricMatVec(s: Ptr, v: Ptr, shift: number, out: Ptr, k: number): void;
+  dotRows(rows: Ptr, n: number, v: Ptr, k: number, out: Ptr): void;
+  accumulateRows(coefficients: Ptr, rows: Ptr, n: number, out: Ptr, k: number): void;
   inverseNorms(m: Ptr, nRows: number, k: number, out: Ptr): void;
   rowNorms(m: Ptr, nRows: number, k: number, out: Ptr): void;
   topKBlocked(...args: TopKBlockedArgs): void;

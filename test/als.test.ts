@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { AlternatingLeastSquares, CsrMatrix } from "../src/index.js";
-import { implicitCounts, randomInteractions, referenceRowSolve } from "./reference.js";
+import { AlternatingLeastSquares, CsrMatrix, getEngine } from "../src/index.js";
+import { implicitCounts, randomInteractions, referenceRowSolve, seededRandom } from "./reference.js";
 
 const solvers = ["cg", "cholesky"] as const;
 
@@ -234,5 +234,38 @@ describe("tuned iALS (Rendle et al. 2021)", () => {
     const model = AlternatingLeastSquares.load(writeModelFile({ kind: "als", options, nUsers: 1, nItems, factors: k, userFactors: new Float32Array(k), itemFactors }));
     const folded = model.recalculateUser(history);
     expected.forEach((v, f) => expect(Math.abs(folded[f] - scale * v)).toBeLessThan(1e-4));
+  });
+});
+
+describe("ALS CG kernel on a row longer than its gather block", () => {
+  it("copies the row a chunk at a time with the same bits as gathering it whole, and solves as the float64 reference does", () => {
+    // The most popular items have more entries than the kernel gathers at once; those rows
+    // are copied a chunk per CG step instead. Call the kernel on one 3,000-entry row twice:
+    // with a block that holds it whole, and with the smallest block (several chunks).
+    const { heap, kernels } = getEngine();
+    const k = 6, nOther = 5000, n = 3000, cgSteps = 12, alpha = 0.7, regularization = 0.1;
+    const random = seededRandom(3);
+    const y = Float32Array.from({ length: nOther * k }, () => (random() - 0.5) * 0.2);
+    const cols = Int32Array.from({ length: n }, (_, j) => Math.floor((j * nOther) / n));
+    const values = Float32Array.from({ length: n }, () => (random() < 0.1 ? -1 : 1 + Math.floor(random() * 5)));
+    const chunkRows = kernels.cgChunkRows(k);
+    expect(n).toBeGreaterThan(2 * chunkRows);
+    const alloc = (bytes: number) => heap.alloc(bytes);
+    const indptr = alloc(8), indices = alloc(n * 4), data = alloc(n * 4), yPtr = alloc(y.length * 4), g = alloc(k * k * 4);
+    heap.i32(indptr, 2).set([0, n]); heap.i32(indices, n).set(cols); heap.f32(data, n).set(values); heap.f32(yPtr, y.length).set(y);
+    kernels.gram(yPtr, nOther, k, 1, g);
+    const solve = (gatherCapacity: number) => {
+      const x = alloc(k * 4), gathered = alloc(gatherCapacity * k * 4), weights = alloc(n * 4), coefficients = alloc(chunkRows * 4), work = alloc(3 * k * 4);
+      heap.f32(x, k).fill(0);
+      kernels.solveRowsCg(0, 1, indptr, indices, data, x, yPtr, k, g, alpha, regularization, 0, 1, nOther, cgSteps, gathered, gatherCapacity, weights, coefficients, work);
+      const result = heap.f32(x, k).slice();
+      for (const p of [x, gathered, weights, coefficients, work]) heap.release(p);
+      return result;
+    };
+    const whole = solve(n), chunked = solve(chunkRows);
+    expect(Array.from(chunked)).toEqual(Array.from(whole));
+    const expected = referenceRowSolve({ k, alpha, regularization, unobservedWeight: 1, regularizationExponent: 0, y, nOther, cols, values });
+    expected.forEach((v, f) => expect(Math.abs(whole[f] - v), `factor ${f}`).toBeLessThan(1e-4));
+    for (const p of [indptr, indices, data, yPtr, g]) heap.release(p);
   });
 });
