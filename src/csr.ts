@@ -192,8 +192,8 @@ export class CsrMatrix {
     return new CsrMatrix(this.engine, this.nCols, this.nRows, this.nnz, indptrPtr, indicesPtr, dataPtr);
   }
 
-  /** A copy with every value mapped by fn(value, row, col) (e.g. a confidence transform). */
-  map(fn: (value: number, row: number, col: number) => number): CsrMatrix {
+  /** A copy of this matrix (its own wasm memory). */
+  copy(): CsrMatrix {
     this.check();
     const { heap } = this.engine;
     const indptrPtr = heap.alloc((this.nRows + 1) * 4);
@@ -202,7 +202,12 @@ export class CsrMatrix {
     heap.i32(indptrPtr, this.nRows + 1).set(this.indptr);
     heap.i32(indicesPtr, this.nnz).set(this.indices);
     heap.f32(dataPtr, this.nnz).set(this.data);
-    const copy = new CsrMatrix(this.engine, this.nRows, this.nCols, this.nnz, indptrPtr, indicesPtr, dataPtr);
+    return new CsrMatrix(this.engine, this.nRows, this.nCols, this.nnz, indptrPtr, indicesPtr, dataPtr);
+  }
+
+  /** A copy with every value mapped by fn(value, row, col) (e.g. a confidence transform). */
+  map(fn: (value: number, row: number, col: number) => number): CsrMatrix {
+    const copy = this.copy();
     try {
       return copy.mapInPlace(fn);
     } catch (error) {

@@ -18,23 +18,32 @@ function inverseDocumentFrequency(term: ArrayLike<number>, nDocs: number, nTerms
   return df.map((count) => log(nDocs / (1 + count)));
 }
 
+// Okapi BM25 of one entry: value·(K1 + 1)/(K1·norm_d + value)·idf_t.
+function bm25(value: number, K1: number, lengthNorm: number, idf: number): number {
+  return ((value * (K1 + 1)) / (K1 * lengthNorm + value)) * idf;
+}
+
+// norm_d = (1 − B) + B·rowSum_d/mean(rowSum) over all nDocs documents (empty ones too, as
+// implicit counts a matrix's rows), in place over the row sums.
+function lengthNorms(rowSums: Float64Array, B: number): Float64Array {
+  let total = 0;
+  for (let d = 0; d < rowSums.length; d++) total += rowSums[d];
+  const meanRowSum = total / rowSums.length;
+  for (let d = 0; d < rowSums.length; d++) rowSums[d] = (1 - B) + (B * rowSums[d]) / meanRowSum;
+  return rowSums;
+}
+
 /**
- * Okapi BM25 per entry: value·(K1 + 1)/(K1·norm_d + value)·idf_t, where
- * norm_d = (1 − B) + B·rowSum_d/mean(rowSum) over all nDocs documents (empty ones too, as
- * implicit counts a matrix's rows). Computed in float64, returned as stored (float32).
+ * Okapi BM25 per entry (document doc[e], term term[e]), computed in float64 and returned as
+ * stored (float32). See bm25() and lengthNorms() for the formula.
  */
 export function bm25Values(doc: ArrayLike<number>, term: ArrayLike<number>, values: ArrayLike<number>, nDocs: number, nTerms: number, K1: number, B: number): Float32Array {
   const idf = inverseDocumentFrequency(term, nDocs, nTerms);
-  const lengthNorm = new Float64Array(nDocs);
-  let total = 0;
-  for (let e = 0; e < values.length; e++) { lengthNorm[doc[e]] += values[e]; total += values[e]; }
-  const meanRowSum = total / nDocs;
-  for (let d = 0; d < nDocs; d++) lengthNorm[d] = (1 - B) + (B * lengthNorm[d]) / meanRowSum;
+  const rowSums = new Float64Array(nDocs);
+  for (let e = 0; e < values.length; e++) rowSums[doc[e]] += values[e];
+  const norms = lengthNorms(rowSums, B);
   const out = new Float32Array(values.length);
-  for (let e = 0; e < values.length; e++) {
-    const v = values[e];
-    out[e] = ((v * (K1 + 1)) / (K1 * lengthNorm[doc[e]] + v)) * idf[term[e]];
-  }
+  for (let e = 0; e < values.length; e++) out[e] = bm25(values[e], K1, norms[doc[e]], idf[term[e]]);
   return out;
 }
 
@@ -46,27 +55,36 @@ export function tfidfValues(term: ArrayLike<number>, values: ArrayLike<number>, 
 
 /** bm25Values over a CSR matrix (rows = documents). Defaults K1 = 100, B = 0.8 (implicit's bm25_weight). */
 export function bm25Weight(matrix: CsrMatrix, { K1 = 100, B = 0.8, inPlace = false }: { K1?: number; B?: number; inPlace?: boolean } = {}): CsrMatrix {
-  const weighted = bm25Values(rowOfEachEntry(matrix), matrix.indices, matrix.data, matrix.nRows, matrix.nCols, K1, B);
-  return withValues(matrix, weighted, inPlace);
+  const indptr = matrix.indptr, data = matrix.data;
+  const idf = inverseDocumentFrequency(matrix.indices, matrix.nRows, matrix.nCols);
+  const rowSums = new Float64Array(matrix.nRows);
+  for (let r = 0; r < matrix.nRows; r++) for (let e = indptr[r]; e < indptr[r + 1]; e++) rowSums[r] += data[e];
+  const norms = lengthNorms(rowSums, B);
+  return reweight("bm25Weight", matrix, inPlace, (value, row, col) => bm25(value, K1, norms[row], idf[col]));
 }
 
 /** tfidfValues over a CSR matrix (rows = documents), as implicit's tfidf_weight. */
 export function tfidfWeight(matrix: CsrMatrix, { inPlace = false }: { inPlace?: boolean } = {}): CsrMatrix {
-  return withValues(matrix, tfidfValues(matrix.indices, matrix.data, matrix.nRows, matrix.nCols), inPlace);
+  const idf = inverseDocumentFrequency(matrix.indices, matrix.nRows, matrix.nCols);
+  return reweight("tfidfWeight", matrix, inPlace, (value, _row, col) => Math.sqrt(value) * idf[col]);
 }
 
-function rowOfEachEntry(matrix: CsrMatrix): Int32Array {
-  const indptr = matrix.indptr;
-  const rows = new Int32Array(matrix.nnz);
-  for (let r = 0; r < matrix.nRows; r++) rows.fill(r, indptr[r], indptr[r + 1]);
-  return rows;
-}
-
-// The matrix with these entry values: its own (inPlace, no second copy of a large matrix)
-// or a copy. mapInPlace visits entries in storage order, so entry e gets values[e]; it
-// also refuses non-finite values before writing any.
-function withValues(matrix: CsrMatrix, values: Float32Array, inPlace: boolean): CsrMatrix {
-  let entry = 0;
-  const next = () => values[entry++];
-  return inPlace ? matrix.mapInPlace(next) : matrix.map(next);
+// The matrix with every value replaced by weight(value, row, col): its own (inPlace) or a
+// copy's. Every weight is checked before any is written, computing them twice so that a
+// large matrix needs no second array of its size.
+function reweight(name: string, matrix: CsrMatrix, inPlace: boolean, weight: (value: number, row: number, col: number) => number): CsrMatrix {
+  const indptr = matrix.indptr, indices = matrix.indices, data = matrix.data;
+  for (let r = 0; r < matrix.nRows; r++) {
+    for (let e = indptr[r]; e < indptr[r + 1]; e++) {
+      const w = weight(data[e], r, indices[e]);
+      if (!Number.isFinite(w)) throw new RangeError(`${name}: row ${r}, col ${indices[e]}: weight ${w} of value ${data[e]} is not a finite number`);
+    }
+  }
+  const target = inPlace ? matrix : matrix.copy();
+  // Fresh views: the copy may have grown the memory, which detaches the ones above.
+  const targetIndptr = target.indptr, targetIndices = target.indices, out = target.data;
+  for (let r = 0; r < target.nRows; r++) {
+    for (let e = targetIndptr[r]; e < targetIndptr[r + 1]; e++) out[e] = weight(out[e], r, targetIndices[e]);
+  }
+  return target;
 }
