@@ -14,6 +14,7 @@
 // (implicit's alpha), applied on the fly so the user's matrix is never copied.
 // The host passes G = α₀·YᵀY, computed once per half-step.
 
+import { decodeColumn } from "./compact-columns";
 import { accumulateRows, axpy, copyRow, dot, dotRows, symmetricMatVec, xpby } from "./vector";
 
 // Rows of Y summed into YᵀY per block: small enough to stay in L2 while every tile of
@@ -125,13 +126,16 @@ export function cgChunkRows(k: i32): i32 {
  * time: all dot products (dotRows), then one pass adding the terms with the output held in
  * registers (accumulateRows). Every sum keeps the order of entry-by-entry dot + axpy.
  * Scratch: weights (maxRowNnz f32), coefficients (cgChunkRows f32), work (3k f32: r, p, Ap);
- * gatherCapacity ≥ cgChunkRows(k).
+ * gatherCapacity ≥ cgChunkRows(k). The matrix's row ids are CSR indices, or, when
+ * `offsets` is not 0, a compact-columns stream (assembly/compact-columns.ts) decoded a row
+ * at a time into `ids` (maxRowNnz i32).
  */
 export function solveRowsCg(
   rowStart: i32, rowEnd: i32, indptr: usize, indices: usize, data: usize,
   x: usize, y: usize, k: i32, g: usize,
   confidenceScale: f32, regularization: f32, regExponent: f32, unobservedWeight: f32, nOther: i32, cgSteps: i32,
   gathered: usize, gatherCapacity: i32, weights: usize, coefficients: usize, work: usize,
+  offsets: usize, ids: usize,
 ): void {
   const rowBytes = <usize>k << 2;
   const chunkRows = cgChunkRows(k);
@@ -141,7 +145,7 @@ export function solveRowsCg(
   for (let u = rowStart; u < rowEnd; u++) {
     const start = load<i32>(indptr + (<usize>u << 2));
     const n = load<i32>(indptr + ((<usize>u + 1) << 2)) - start;
-    const entryIndices = indices + (<usize>start << 2);
+    const entryIndices = rowIds(indices, offsets, u, start, n, ids);
     const entryData = data + (<usize>start << 2);
     const xu = x + <usize>u * rowBytes;
     const lambda = rowRegularization(regularization, regExponent, n, unobservedWeight, nOther);
@@ -216,6 +220,13 @@ function touchRows(y: usize, ids: usize, m: i32, k: i32, sink: usize): void {
     folded ^= load<i32>(row + rowBytes - 4);
   }
   store<i32>(sink, folded);
+}
+
+/** Row u's ids: in place in CSR indices, or decoded from a compact-columns stream into `ids`. */
+// @ts-ignore: decorator
+@inline
+function rowIds(indices: usize, offsets: usize, u: i32, start: i32, n: i32, ids: usize): usize {
+  return offsets ? decodeColumn(indices, offsets, u, n, ids) : indices + (<usize>start << 2);
 }
 
 /** Copies rows ids[0..m) of y (k floats each) to out, contiguous; returns out. `sink`: touchRows's. */
@@ -320,20 +331,21 @@ export function choleskySolve(a: usize, b: usize, k: i32): void {
 
 /**
  * Exact ALS update for rows [rowStart, rowEnd) (implicit's least_squares): build each
- * row's system in f64, factor, solve, store as f32. `a` is k×k f64, `b` and `yRow` k f64.
+ * row's system in f64, factor, solve, store as f32. `a` is k×k f64, `b` and `yRow` k f64;
+ * row ids as in solveRowsCg (`offsets`, `ids`).
  * Returns -1, or the first row whose system is not positive definite.
  */
 export function solveRowsCholesky(
   rowStart: i32, rowEnd: i32, indptr: usize, indices: usize, data: usize,
   x: usize, y: usize, k: i32, g: usize,
   confidenceScale: f32, regularization: f32, regExponent: f32, unobservedWeight: f32, nOther: i32,
-  a: usize, b: usize, yRow: usize,
+  a: usize, b: usize, yRow: usize, offsets: usize, ids: usize,
 ): i32 {
   for (let u = rowStart; u < rowEnd; u++) {
     const start = load<i32>(indptr + (<usize>u << 2));
     const n = load<i32>(indptr + ((<usize>u + 1) << 2)) - start;
     const lambda = rowRegularization(regularization, regExponent, n, unobservedWeight, nOther);
-    buildRowSystem(indices + (<usize>start << 2), data + (<usize>start << 2), n, y, k, g, confidenceScale, lambda, unobservedWeight, a, b, yRow);
+    buildRowSystem(rowIds(indices, offsets, u, start, n, ids), data + (<usize>start << 2), n, y, k, g, confidenceScale, lambda, unobservedWeight, a, b, yRow);
     if (choleskyFactor(a, k) >= 0) return u;
     choleskySolve(a, b, k);
     const xu = x + <usize>u * (<usize>k << 2);

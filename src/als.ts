@@ -3,6 +3,7 @@
 // frequency-scaled regularization and unobserved weight of Rendle et al. 2021.
 // The maths lives beside the kernels in assembly/als.ts.
 
+import { CompactColumns } from "./compact-columns.js";
 import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import { FactorModel } from "./factorization.js";
@@ -142,13 +143,13 @@ export class AlternatingLeastSquares extends FactorModel {
     const longestRow = Math.max(1, shape.longestRow ?? Math.min(nnz, Math.max(nUsers, nItems)));
     const threads = threadsFor(getEngine(), o.threads);
     const perThread = o.solver === "cholesky"
-      ? blockBytes(3 * k * 4) + blockBytes(k * k * 8) + 2 * blockBytes(k * 8)
-      : blockBytes(3 * k * 4) + blockBytes(cgGatherCapacity(getEngine(), k, longestRow) * k * 4) + blockBytes(longestRow * 4) + blockBytes(getEngine().kernels.cgChunkRows(k) * 4);
+      ? blockBytes(3 * k * 4) + blockBytes(k * k * 8) + 2 * blockBytes(k * 8) + blockBytes(longestRow * 4)
+      : blockBytes(3 * k * 4) + blockBytes(cgGatherCapacity(getEngine(), k, longestRow) * k * 4) + 2 * blockBytes(longestRow * 4) + blockBytes(getEngine().kernels.cgChunkRows(k) * 4);
     return estimate({
       "user factors": blockBytes(nUsers * k * 4),
       "item factors": blockBytes(nItems * k * 4),
-      // fit() solves the items from the items × users copy of the matrix.
-      "transposed matrix": blockBytes((nItems + 1) * 4) + blockBytes(nItems * 4) + 2 * blockBytes(nnz * 4),
+      // fit() solves the items from a compact items × users copy of the matrix.
+      "transposed matrix": CompactColumns.bytesNeeded(nUsers, nItems, nnz),
       "Gram matrix": blockBytes(k * k * 4),
       [`solver scratch (${threads} thread${threads === 1 ? "" : "s"})`]: threads * perThread,
     });
@@ -163,16 +164,22 @@ export class AlternatingLeastSquares extends FactorModel {
     const o = this.options;
     const k = o.factors;
     const { heap, kernels } = this.engine;
+    if (userItems.engine !== this.engine) throw new Error("fit: userItems was built by another engine (initEngine was called again): rebuild it");
     // Refuse a fit that cannot fit in wasm32 before allocating anything. Item rows hold
     // at most nUsers entries, so the longest row is bounded without transposing.
     const longestRowBound = Math.max(userItems.maxRowNnz(), Math.min(userItems.nnz, userItems.nRows), 1);
     ensureMemoryFor(this.engine, "AlternatingLeastSquares.fit", AlternatingLeastSquares.memoryNeeded(
       { nUsers: userItems.nRows, nItems: userItems.nCols, nnz: userItems.nnz, longestRow: longestRowBound }, o));
-    const itemUsers = userItems.transpose();
-    this.allocateFactors(userItems.nRows, userItems.nCols);
+    // The items × users copy the item half-steps read, ids gap-coded (~6 bytes an entry, not 8).
+    const itemUsers = CompactColumns.transposeOf(userItems);
+    try {
+      this.allocateFactors(userItems.nRows, userItems.nCols);
+    } catch (error) {
+      itemUsers.dispose();
+      throw error;
+    }
     this.initialiseFactors();
 
-    if (userItems.engine !== this.engine) throw new Error("fit: userItems was built by another engine (initEngine was called again): rebuild it");
     const longestRow = Math.max(userItems.maxRowNnz(), itemUsers.maxRowNnz(), 1);
     const gramPtr = heap.alloc(k * k * 4);
     const threads = threadsFor(this.engine, o.threads);
@@ -180,7 +187,7 @@ export class AlternatingLeastSquares extends FactorModel {
     const scratches = Array.from({ length: threads }, () => this.allocateSolverScratch(longestRow));
     const scratch = scratches[0];
     const advice = `Raise regularization (now ${o.regularization}), lower alpha (now ${o.alpha}), and check the input values: confidences of 1 + alpha·value must stay well inside float32 range.`;
-    const solve = async (matrix: CsrMatrix, x: number, y: number, nOther: number, iteration: number, side: "users" | "items") => {
+    const solve = async (matrix: TrainingRows, x: number, y: number, nOther: number, iteration: number, side: "users" | "items") => {
       const failed = pool ? await this.solveRowsInParallel(pool, matrix, x, y, gramPtr, nOther, scratches) : this.solveRows(matrix, x, y, gramPtr, nOther, scratch);
       if (failed < 0) return;
       // With λ > 0 every row system is positive definite in exact arithmetic: a failed
@@ -348,12 +355,13 @@ export class AlternatingLeastSquares extends FactorModel {
   private allocateSolverScratch(longestRow: number): SolverScratch {
     const { heap } = this.engine;
     const k = this.factors;
+    const ids = heap.alloc(longestRow * 4);
     if (this.options.solver === "cholesky") {
-      return { work: heap.alloc(3 * k * 4), a: heap.alloc(k * k * 8), b: heap.alloc(k * 8), yRow: heap.alloc(k * 8) };
+      return { work: heap.alloc(3 * k * 4), ids, a: heap.alloc(k * k * 8), b: heap.alloc(k * 8), yRow: heap.alloc(k * 8) };
     }
     const gatherCapacity = cgGatherCapacity(this.engine, k, longestRow);
     return {
-      work: heap.alloc(3 * k * 4), gatherCapacity, gathered: heap.alloc(gatherCapacity * k * 4), weights: heap.alloc(longestRow * 4),
+      work: heap.alloc(3 * k * 4), ids, gatherCapacity, gathered: heap.alloc(gatherCapacity * k * 4), weights: heap.alloc(longestRow * 4),
       coefficients: heap.alloc(this.engine.kernels.cgChunkRows(k) * 4),
     };
   }
@@ -363,22 +371,25 @@ export class AlternatingLeastSquares extends FactorModel {
     for (const ptr of Object.values(pointers)) if (ptr) this.engine.heap.release(ptr);
   }
 
+  // The kernel call that solves rows [start, end) of `matrix` for `x` against fixed `y`.
+  private solverCall(matrix: TrainingRows, start: number, end: number, x: number, y: number, gramPtr: number, nOther: number, s: SolverScratch): KernelCall {
+    const o = this.options;
+    // CSR indices are read in place; compact columns are decoded a row at a time.
+    const [ids, offsets] = matrix instanceof CompactColumns ? [matrix.streamPtr, matrix.offsetsPtr] : [matrix.indicesPtr, 0];
+    const common = [start, end, matrix.indptrPtr, ids, matrix.dataPtr, x, y, this.factors, gramPtr, o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther];
+    return o.solver === "cholesky"
+      ? { kernel: "solveRowsCholesky", args: [...common, s.a!, s.b!, s.yRow!, offsets, s.ids] }
+      : { kernel: "solveRowsCg", args: [...common, o.cgSteps, s.gathered!, s.gatherCapacity!, s.weights!, s.coefficients!, s.work, offsets, s.ids] };
+  }
+
   // One half-sweep: every row of `matrix` solved for `x` against fixed `y`. Returns the
   // first row whose Cholesky factorization failed, or -1.
-  private solveRows(matrix: CsrMatrix, x: number, y: number, gramPtr: number, nOther: number, s: SolverScratch, rowStart = 0, rowEnd = matrix.nRows): number {
-    const o = this.options;
-    const { kernels } = this.engine;
-    for (let start = rowStart; start < rowEnd; start += ROW_CHUNK) {
-      const end = Math.min(rowEnd, start + ROW_CHUNK);
-      if (o.solver === "cholesky") {
-        const failed = kernels.solveRowsCholesky(start, end, matrix.indptrPtr, matrix.indicesPtr, matrix.dataPtr, x, y, this.factors, gramPtr,
-          o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, s.a!, s.b!, s.yRow!);
-        if (failed >= 0) return failed;
-      } else {
-        kernels.solveRowsCg(start, end, matrix.indptrPtr, matrix.indicesPtr, matrix.dataPtr, x, y, this.factors, gramPtr,
-          o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, o.cgSteps,
-          s.gathered!, s.gatherCapacity!, s.weights!, s.coefficients!, s.work);
-      }
+  private solveRows(matrix: TrainingRows, x: number, y: number, gramPtr: number, nOther: number, s: SolverScratch): number {
+    const kernels = this.engine.kernels as unknown as Record<string, (...args: number[]) => number | undefined>;
+    for (let start = 0; start < matrix.nRows; start += ROW_CHUNK) {
+      const { kernel, args } = this.solverCall(matrix, start, Math.min(matrix.nRows, start + ROW_CHUNK), x, y, gramPtr, nOther, s);
+      const failed = kernels[kernel](...args);
+      if (failed !== undefined && failed >= 0) return failed;
     }
     return -1;
   }
@@ -386,8 +397,7 @@ export class AlternatingLeastSquares extends FactorModel {
   // One half-sweep on the pool: the rows cut into one contiguous range per worker with
   // about equal nonzeros, each worker with its own scratch; every row is solved exactly as
   // on one thread, so the factors are the same bits for any number of workers.
-  private async solveRowsInParallel(pool: WorkerPool, matrix: CsrMatrix, x: number, y: number, gramPtr: number, nOther: number, scratches: SolverScratch[]): Promise<number> {
-    const o = this.options;
+  private async solveRowsInParallel(pool: WorkerPool, matrix: TrainingRows, x: number, y: number, gramPtr: number, nOther: number, scratches: SolverScratch[]): Promise<number> {
     const indptr = matrix.indptr;
     const parts = scratches.length;
     const bounds = [0];
@@ -399,25 +409,22 @@ export class AlternatingLeastSquares extends FactorModel {
     }
     bounds.push(matrix.nRows);
     const calls = scratches.map((s, w) => {
-      const list: { kernel: string; args: (number | boolean)[] }[] = [];
+      const list: KernelCall[] = [];
       // At least ~8 calls per worker: a fresh worker's first call runs in V8's baseline
       // tier, and only the calls after it get the optimized kernel (small data suffers most).
       const chunk = Math.max(64, Math.min(ROW_CHUNK, Math.ceil((bounds[w + 1] - bounds[w]) / 8)));
       for (let start = bounds[w]; start < bounds[w + 1]; start += chunk) {
-        const end = Math.min(bounds[w + 1], start + chunk);
-        list.push(o.solver === "cholesky"
-          ? { kernel: "solveRowsCholesky", args: [start, end, matrix.indptrPtr, matrix.indicesPtr, matrix.dataPtr, x, y, this.factors, gramPtr, o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, s.a!, s.b!, s.yRow!] }
-          : { kernel: "solveRowsCg", args: [start, end, matrix.indptrPtr, matrix.indicesPtr, matrix.dataPtr, x, y, this.factors, gramPtr, o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, o.cgSteps, s.gathered!, s.gatherCapacity!, s.weights!, s.coefficients!, s.work] });
+        list.push(this.solverCall(matrix, start, Math.min(bounds[w + 1], start + chunk), x, y, gramPtr, nOther, s));
       }
       return list;
     });
     const results = await pool.run(calls);
-    if (o.solver !== "cholesky") return -1;
+    if (this.options.solver !== "cholesky") return -1;
     return results.flat().find((r) => r >= 0) ?? -1;
   }
 
   // implicit's loss: (Σ_obs c(p − x·y)² + α₀ Σ_unobs (x·y)² + Σ λ_u‖x_u‖² + Σ λ_i‖y_i‖²) / (Σc + α₀(N·M − nnz))
-  private trainingLoss(userItems: CsrMatrix, itemUsers: CsrMatrix, gramPtr: number, work: number): number {
+  private trainingLoss(userItems: CsrMatrix, itemUsers: CompactColumns, gramPtr: number, work: number): number {
     const o = this.options;
     const { kernels } = this.engine;
     const k = this.factors;
@@ -524,7 +531,7 @@ export class AlternatingLeastSquares extends FactorModel {
       const y = fitUsers ? this.itemFactorsPtr : this.userFactorsPtr;
       this.engine.kernels.gram(y, nOther, k, o.unobservedWeight, gramPtr);
       const failed = this.engine.kernels.solveRowsCholesky(0, rows.nRows, rows.indptrPtr, rows.indicesPtr, rows.dataPtr, solved, y, k, gramPtr,
-        o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, scratch.a, scratch.b, scratch.yRow);
+        o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, scratch.a, scratch.b, scratch.yRow, 0, 0);
       if (failed >= 0) throw new Error(`${what}: the least-squares system of row ${failed} is not positive definite; use regularization > 0`);
       const target = fitUsers ? this.userFactors : this.itemFactors;
       const source = heap.f32(solved, rows.nRows * k);
@@ -549,8 +556,13 @@ export class AlternatingLeastSquares extends FactorModel {
 
 interface FoldInInputs { items: Int32Array; values: Float32Array; confidenceScale: number; lambda: number }
 
+// What a half-sweep solves from: the users × items CSR, or the compact items × users copy.
+type TrainingRows = CsrMatrix | CompactColumns;
+interface KernelCall { kernel: string; args: number[] }
+
 interface SolverScratch {
   work: number;
+  ids: number;
   gathered?: number; gatherCapacity?: number; weights?: number; coefficients?: number;
   a?: number; b?: number; yRow?: number;
 }

@@ -164,12 +164,7 @@ export class CsrMatrix {
   }
 
   /** The largest number of entries in any row (sizes the solvers' scratch). */
-  maxRowNnz(): number {
-    const indptr = this.indptr;
-    let longest = 0;
-    for (let r = 0; r < this.nRows; r++) longest = Math.max(longest, indptr[r + 1] - indptr[r]);
-    return longest;
-  }
+  maxRowNnz(): number { return longestRow(this.indptr); }
 
   /** Value at (r, c), 0 when not stored. */
   get(r: number, c: number): number {
@@ -254,6 +249,13 @@ export class CsrMatrix {
   private check(): void {
     if (this.disposed) throw new Error("CsrMatrix: used after dispose()");
   }
+}
+
+/** @internal The most entries in one row, from a CSR indptr. */
+export function longestRow(indptr: Int32Array): number {
+  let longest = 0;
+  for (let r = 0; r + 1 < indptr.length; r++) longest = Math.max(longest, indptr[r + 1] - indptr[r]);
+  return longest;
 }
 
 function checkDimension(n: number, what: string): void {

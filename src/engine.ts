@@ -29,18 +29,21 @@ export interface Kernels {
   countToIndptr(rowIds: Ptr, nnz: number, nRows: number, indptr: Ptr): void;
   scatterByRow(rowIds: Ptr, colIds: Ptr, values: Ptr, nnz: number, nRows: number, indptr: Ptr, cursor: Ptr, outIndices: Ptr, outData: Ptr): void;
   sortRowsSumDuplicates(indptr: Ptr, indices: Ptr, data: Ptr, nRows: number): number;
+  compactColumnsSizes(indptr: Ptr, indices: Ptr, nRows: number, nCols: number, outIndptr: Ptr, outOffsets: Ptr, last: Ptr): number;
+  compactColumnsFill(indptr: Ptr, indices: Ptr, data: Ptr, nRows: number, nCols: number, columnIndptr: Ptr, offsets: Ptr, stream: Ptr, columnData: Ptr, cursors: Ptr, last: Ptr): void;
+  compactColumnsDecode(columnIndptr: Ptr, offsets: Ptr, stream: Ptr, start: number, end: number, outIndices: Ptr): void;
   transpose(indptr: Ptr, indices: Ptr, data: Ptr, nRows: number, nCols: number, outIndptr: Ptr, cursor: Ptr, outIndices: Ptr, outData: Ptr): void;
   gram(y: Ptr, nRows: number, k: number, scale: number, out: Ptr): void;
   solveRowsCg(
     rowStart: number, rowEnd: number, indptr: Ptr, indices: Ptr, data: Ptr, x: Ptr, y: Ptr, k: number, g: Ptr,
     confidenceScale: number, regularization: number, regExponent: number, unobservedWeight: number, nOther: number, cgSteps: number,
-    gathered: Ptr, gatherCapacity: number, weights: Ptr, coefficients: Ptr, work: Ptr,
+    gathered: Ptr, gatherCapacity: number, weights: Ptr, coefficients: Ptr, work: Ptr, offsets: Ptr, ids: Ptr,
   ): void;
   cgChunkRows(k: number): number;
   solveRowsCholesky(
     rowStart: number, rowEnd: number, indptr: Ptr, indices: Ptr, data: Ptr, x: Ptr, y: Ptr, k: number, g: Ptr,
     confidenceScale: number, regularization: number, regExponent: number, unobservedWeight: number, nOther: number,
-    a: Ptr, b: Ptr, yRow: Ptr,
+    a: Ptr, b: Ptr, yRow: Ptr, offsets: Ptr, ids: Ptr,
   ): number;
   buildRowSystem(
     itemIds: Ptr, confidences: Ptr, n: number, y: Ptr, k: number, g: Ptr,

@@ -1,0 +1,90 @@
+// ALS's items × users copy stores user ids as 16-bit gaps (src/compact-columns.ts). Checked
+// against CsrMatrix.transpose(), with gaps on each side of the 0xFFFF escape, and the
+// solvers on it against the same solvers on the plain transpose, bit for bit.
+import { describe, expect, it } from "vitest";
+import { CsrMatrix, getEngine } from "../src/index.js";
+import { CompactColumns } from "../src/compact-columns.js";
+import { seededRandom } from "./reference.js";
+
+// Users 0..nRows of a few columns, with the gaps the encoding must get right.
+function gappyMatrix() {
+  const nRows = 400_000, nCols = 7;
+  const random = seededRandom(12);
+  const rows: number[] = [], cols: number[] = [], values: number[] = [];
+  const add = (r: number, c: number) => { rows.push(r); cols.push(c); values.push(1 + Math.floor(random() * 9)); };
+  // column 0: first id 0, then gaps 65534, 65535 (escaped), 65536, 1, 131071
+  let r = 0;
+  for (const gap of [0, 65534, 65535, 65536, 1, 131071]) { r += gap; add(r, 0); }
+  add(nRows - 1, 1); // one id past every 16-bit value, as its first gap
+  for (let u = 0; u < nRows; u += 1 + Math.floor(random() * 200)) add(u, 2); // dense column
+  for (let u = 0; u < 40; u++) add(Math.floor(random() * nRows), 3 + (u % 3)); // random gaps
+  // column 6 stays empty
+  return CsrMatrix.fromCoo({ rows, cols, values, shape: [nRows, nCols] });
+}
+
+describe("CompactColumns", () => {
+  it("encodes the transpose: same indptr, ids and values as CsrMatrix.transpose(), 1 or 3 units a gap", () => {
+    const matrix = gappyMatrix();
+    const plain = matrix.transpose();
+    const compact = CompactColumns.transposeOf(matrix);
+    expect(Array.from(compact.indptr)).toEqual(Array.from(plain.indptr));
+    expect(compact.decodeIndices()).toEqual(plain.indices.slice());
+    expect(compact.data.slice()).toEqual(plain.data.slice());
+    expect(compact.maxRowNnz()).toBe(plain.maxRowNnz());
+    let units = 0;
+    for (let c = 0; c < plain.nRows; c++) {
+      const ids = plain.row(c).indices;
+      ids.forEach((id, j) => { units += id - (j === 0 ? 0 : ids[j - 1]) < 0xffff ? 1 : 3; });
+    }
+    expect(compact.streamBytes()).toBe(2 * units);
+    expect(CompactColumns.bytesNeeded(matrix.nRows, matrix.nCols, matrix.nnz)).toBeGreaterThanOrEqual(
+      compact.streamBytes() + 4 * matrix.nnz + 8 * (matrix.nCols + 1));
+    compact.dispose(); plain.dispose(); matrix.dispose();
+  });
+
+  it("handles a matrix with no entries", () => {
+    const matrix = CsrMatrix.fromCoo({ rows: [], cols: [], shape: [3, 4] });
+    const compact = CompactColumns.transposeOf(matrix);
+    expect(Array.from(compact.indptr)).toEqual([0, 0, 0, 0, 0]);
+    expect(compact.decodeIndices().length).toBe(0);
+    compact.dispose(); matrix.dispose();
+  });
+
+  for (const solver of ["cg", "cholesky"] as const) {
+    it(`${solver}: rows solved from the compact copy are the same bits as from the plain transpose`, () => {
+      const { heap, kernels } = getEngine();
+      const matrix = gappyMatrix();
+      const plain = matrix.transpose();
+      const compact = CompactColumns.transposeOf(matrix);
+      const k = 8, nOther = matrix.nRows, nItems = matrix.nCols;
+      const random = seededRandom(4);
+      const y = heap.alloc(nOther * k * 4);
+      heap.f32(y, nOther * k).forEach((_, i, a) => { a[i] = (random() - 0.5) * 0.1; });
+      const g = heap.alloc(k * k * 4);
+      kernels.gram(y, nOther, k, 1, g);
+      const longest = plain.maxRowNnz();
+      const solve = (indices: number, offsets: number) => {
+        const x = heap.allocZeroed(nItems * k * 4), ids = heap.alloc(longest * 4), work = heap.alloc(3 * k * 4);
+        const scratch = solver === "cg"
+          ? [heap.alloc(longest * k * 4), heap.alloc(longest * 4), heap.alloc(kernels.cgChunkRows(k) * 4)]
+          : [heap.alloc(k * k * 8), heap.alloc(k * 8), heap.alloc(k * 8)];
+        if (solver === "cg") {
+          kernels.solveRowsCg(0, nItems, plain.indptrPtr, indices, plain.dataPtr, x, y, k, g, 0.5, 0.1, 0, 1, nOther, 3,
+            scratch[0], longest, scratch[1], scratch[2], work, offsets, ids);
+        } else {
+          expect(kernels.solveRowsCholesky(0, nItems, plain.indptrPtr, indices, plain.dataPtr, x, y, k, g, 0.5, 0.1, 0, 1, nOther,
+            scratch[0], scratch[1], scratch[2], offsets, ids)).toBe(-1);
+        }
+        const result = heap.f32(x, nItems * k).slice();
+        for (const p of [x, ids, work, ...scratch]) heap.release(p);
+        return result;
+      };
+      const fromPlain = solve(plain.indicesPtr, 0);
+      const fromCompact = solve(compact.streamPtr, compact.offsetsPtr);
+      expect(fromPlain.some((v) => v !== 0)).toBe(true);
+      expect(fromCompact).toEqual(fromPlain);
+      for (const p of [y, g]) heap.release(p);
+      compact.dispose(); plain.dispose(); matrix.dispose();
+    });
+  }
+});
