@@ -17,25 +17,36 @@
 import { decodeColumn } from "./compact-columns";
 import { accumulateRows, axpy, copyRow, dot, dotRows, symmetricMatVec, xpby } from "./vector";
 
-// Rows of Y summed into YᵀY per block: small enough to stay in L2 while every tile of
-// the output walks over them, large enough that the output is re-read rarely.
-const GRAM_BLOCK_ROWS: i32 = 256;
+// YᵀY is summed a segment of rows at a time, each segment into its own k×k partial, and
+// the partials are then added in segment order. Segments have a fixed number of rows, so the
+// grouping of the sum, and with it every bit of the result, is the same whether one thread
+// computes all the segments or several share them.
+const GRAM_SEGMENT_ROWS: i32 = 8192;
+// Within a segment, rows are summed a block at a time, small enough to stay in L1 while
+// every 4×8 tile of the output walks over it.
+const GRAM_BLOCK_BYTES: i32 = 16 << 10;
+
+/** Number of Gram segments (k×k partials) for nRows rows. */
+export function gramSegments(nRows: i32): i32 {
+  return (nRows + GRAM_SEGMENT_ROWS - 1) / GRAM_SEGMENT_ROWS;
+}
 
 /**
- * out (k×k f32) = scale·YᵀY for Y with nRows rows of k floats.
- * Upper-triangle tiles of 4×8 kept in registers over a block of rows; the lower
- * triangle is mirrored at the end. Fixed summation order: bit-identical everywhere.
+ * partial (k×k f32, upper triangle) = Σ y yᵀ over the rows of segment `segment` of Y
+ * (nRows rows of k floats). Tiles of 4×8 are kept in registers over a block of rows.
  */
-export function gram(y: usize, nRows: i32, k: i32, scale: f32, out: usize): void {
+export function gramSegment(y: usize, nRows: i32, k: i32, segment: i32, partial: usize): void {
   const rowBytes = <usize>k << 2;
-  memory.fill(out, 0, rowBytes * <usize>k);
+  memory.fill(partial, 0, rowBytes * <usize>k);
   const k4 = k & ~3;
   const k8 = k & ~7;
-  for (let blockStart = 0; blockStart < nRows; blockStart += GRAM_BLOCK_ROWS) {
-    const blockEnd = min(nRows, blockStart + GRAM_BLOCK_ROWS);
+  const blockRows = max(4, GRAM_BLOCK_BYTES / (k << 2));
+  const segmentEnd = min(nRows, (segment + 1) * GRAM_SEGMENT_ROWS);
+  for (let blockStart = segment * GRAM_SEGMENT_ROWS; blockStart < segmentEnd; blockStart += blockRows) {
+    const blockEnd = min(segmentEnd, blockStart + blockRows);
     const first = y + <usize>blockStart * rowBytes;
     const last = y + <usize>blockEnd * rowBytes;
-    // out[i][j] += Σ_rows y_i·y_j, tiles of i in [i0, i0+4) × j in [j0, j0+8).
+    // partial[i][j] += Σ_rows y_i·y_j, tiles of i in [i0, i0+4) × j in [j0, j0+8).
     for (let i0 = 0; i0 < k4; i0 += 4) {
       for (let j0 = i0 & ~7; j0 < k8; j0 += 8) {
         let a00 = f32x4.splat(0), a01 = f32x4.splat(0);
@@ -47,16 +58,16 @@ export function gram(y: usize, nRows: i32, k: i32, scale: f32, out: usize): void
         for (let row = first; row < last; row += rowBytes) {
           const yj0 = v128.load(row + jo);
           const yj1 = v128.load(row + jo, 16);
-          const y0 = f32x4.splat(load<f32>(row + io));
-          const y1 = f32x4.splat(load<f32>(row + io, 4));
-          const y2 = f32x4.splat(load<f32>(row + io, 8));
-          const y3 = f32x4.splat(load<f32>(row + io, 12));
+          const y0 = v128.load32_splat(row + io);
+          const y1 = v128.load32_splat(row + io, 4);
+          const y2 = v128.load32_splat(row + io, 8);
+          const y3 = v128.load32_splat(row + io, 12);
           a00 = f32x4.add(a00, f32x4.mul(y0, yj0)); a01 = f32x4.add(a01, f32x4.mul(y0, yj1));
           a10 = f32x4.add(a10, f32x4.mul(y1, yj0)); a11 = f32x4.add(a11, f32x4.mul(y1, yj1));
           a20 = f32x4.add(a20, f32x4.mul(y2, yj0)); a21 = f32x4.add(a21, f32x4.mul(y2, yj1));
           a30 = f32x4.add(a30, f32x4.mul(y3, yj0)); a31 = f32x4.add(a31, f32x4.mul(y3, yj1));
         }
-        let o = out + <usize>i0 * rowBytes + jo;
+        let o = partial + <usize>i0 * rowBytes + jo;
         v128.store(o, f32x4.add(v128.load(o), a00)); v128.store(o, f32x4.add(v128.load(o, 16), a01), 16);
         o += rowBytes;
         v128.store(o, f32x4.add(v128.load(o), a10)); v128.store(o, f32x4.add(v128.load(o, 16), a11), 16);
@@ -67,28 +78,42 @@ export function gram(y: usize, nRows: i32, k: i32, scale: f32, out: usize): void
       }
       // Columns past the last full 8-wide tile.
       for (let i = i0; i < i0 + 4; i++) {
-        for (let j = max(k8, i); j < k; j++) {
-          let sum: f32 = 0;
-          for (let row = first; row < last; row += rowBytes) {
-            sum += load<f32>(row + (<usize>i << 2)) * load<f32>(row + (<usize>j << 2));
-          }
-          const o = out + <usize>i * rowBytes + (<usize>j << 2);
-          store<f32>(o, load<f32>(o) + sum);
-        }
+        for (let j = max(k8, i); j < k; j++) addColumnProducts(first, last, rowBytes, i, j, partial);
       }
     }
     // Rows past the last full 4-high tile.
     for (let i = k4; i < k; i++) {
-      for (let j = i; j < k; j++) {
-        let sum: f32 = 0;
-        for (let row = first; row < last; row += rowBytes) {
-          sum += load<f32>(row + (<usize>i << 2)) * load<f32>(row + (<usize>j << 2));
-        }
-        const o = out + <usize>i * rowBytes + (<usize>j << 2);
-        store<f32>(o, load<f32>(o) + sum);
-      }
+      for (let j = i; j < k; j++) addColumnProducts(first, last, rowBytes, i, j, partial);
     }
   }
+}
+
+// partial[i][j] += Σ over rows [first, last) of y_i·y_j (the tiles' scalar edges).
+// @ts-ignore: decorator
+@inline
+function addColumnProducts(first: usize, last: usize, rowBytes: usize, i: i32, j: i32, partial: usize): void {
+  let sum: f32 = 0;
+  for (let row = first; row < last; row += rowBytes) {
+    sum += load<f32>(row + (<usize>i << 2)) * load<f32>(row + (<usize>j << 2));
+  }
+  const o = partial + <usize>i * rowBytes + (<usize>j << 2);
+  store<f32>(o, load<f32>(o) + sum);
+}
+
+/**
+ * out (k×k f32) = scale·Σ_s partial_s: nSegments partials from gramSegment (contiguous,
+ * k×k each) added in segment order, the upper triangle scaled and mirrored.
+ */
+export function gramCombine(partials: usize, nSegments: i32, k: i32, scale: f32, out: usize): void {
+  const bytes = (<usize>k * <usize>k) << 2;
+  memory.fill(out, 0, bytes);
+  for (let s = 0; s < nSegments; s++) {
+    const partial = partials + <usize>s * bytes;
+    let i: usize = 0;
+    for (; i + 16 <= bytes; i += 16) v128.store(out + i, f32x4.add(v128.load(out + i), v128.load(partial + i)));
+    for (; i < bytes; i += 4) store<f32>(out + i, load<f32>(out + i) + load<f32>(partial + i));
+  }
+  const rowBytes = <usize>k << 2;
   for (let i = 0; i < k; i++) {
     for (let j = i + 1; j < k; j++) {
       const v = load<f32>(out + <usize>i * rowBytes + (<usize>j << 2)) * scale;
@@ -98,6 +123,23 @@ export function gram(y: usize, nRows: i32, k: i32, scale: f32, out: usize): void
     const d = out + <usize>i * rowBytes + (<usize>i << 2);
     store<f32>(d, load<f32>(d) * scale);
   }
+}
+
+/** The first of n floats that is NaN or ±Infinity, or -1. */
+export function firstNonFinite(values: usize, n: i32): i32 {
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = values + (<usize>i << 2);
+    // x − x is 0 for finite x and NaN otherwise; NaN ≠ NaN marks the block.
+    const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
+    const probe = f32x4.add(f32x4.add(f32x4.sub(a, a), f32x4.sub(b, b)), f32x4.add(f32x4.sub(c, c), f32x4.sub(d, d)));
+    if (v128.any_true(f32x4.ne(probe, probe))) break;
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(values + (<usize>i << 2));
+    if (v - v != 0) return i;
+  }
+  return -1;
 }
 
 /** λ_u = λ·(n_u + α₀·n_other)^ν; ν = 0 is plain λ. */

@@ -6,10 +6,11 @@
 import { CompactColumns } from "./compact-columns.js";
 import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
+import { gramOf, gramOnPool } from "./gram.js";
 import { FactorModel } from "./factorization.js";
 import { poolFor, threadsFor, type WorkerPool } from "./pool.js";
 import { extraChunks } from "./catalog.js";
-import { ModelFitError, checkFactorsFinite } from "./fit-error.js";
+import { ModelFitError } from "./fit-error.js";
 import { pow } from "./math.js";
 import { modelFromOptions, readModelFile, restoreOrDispose, writeModelFile } from "./model-file.js";
 import { blockBytes, ensureMemoryFor, estimate, type FitShape, type MemoryEstimate } from "./memory-plan.js";
@@ -195,16 +196,18 @@ export class AlternatingLeastSquares extends FactorModel {
       if (o.regularization > 0) throw new ModelFitError("AlternatingLeastSquares", { iteration, side, row: failed, value: NaN, what: "its Cholesky factorization failed" }, advice);
       throw new Error(`AlternatingLeastSquares: the least-squares system of ${side === "users" ? "user" : "item"} ${failed} is not positive definite; use regularization > 0`);
     };
+    // G = α₀·YᵀY of the side held fixed, on the pool's threads when there is one.
+    const gram = (y: number, nRows: number) => pool ? gramOnPool(pool, y, nRows, k, o.unobservedWeight, gramPtr) : gramOf(this.engine, y, nRows, k, o.unobservedWeight, gramPtr);
     const started = now();
     try {
       for (let iteration = 1; iteration <= o.iterations; iteration++) {
         const iterationStarted = now();
         // Users against fixed items, then items against the new users.
-        kernels.gram(this.itemFactorsPtr, this.nItems, k, o.unobservedWeight, gramPtr);
+        await gram(this.itemFactorsPtr, this.nItems);
         await solve(userItems, this.userFactorsPtr, this.itemFactorsPtr, this.nItems, iteration, "users");
-        kernels.gram(this.userFactorsPtr, this.nUsers, k, o.unobservedWeight, gramPtr);
+        await gram(this.userFactorsPtr, this.nUsers);
         await solve(itemUsers, this.itemFactorsPtr, this.userFactorsPtr, this.nUsers, iteration, "items");
-        checkFactorsFinite("AlternatingLeastSquares", iteration, heap.f32(this.userFactorsPtr, this.nUsers * k), heap.f32(this.itemFactorsPtr, this.nItems * k), k, advice);
+        this.checkFactorsFinite("AlternatingLeastSquares", iteration, advice);
         const loss = o.calculateTrainingLoss ? this.trainingLoss(userItems, itemUsers, gramPtr, scratch.work) : undefined;
         const finished = now();
         onIteration?.({ iteration, iterations: o.iterations, elapsed: (finished - started) / 1000, seconds: (finished - iterationStarted) / 1000, loss });
@@ -428,7 +431,7 @@ export class AlternatingLeastSquares extends FactorModel {
     const o = this.options;
     const { kernels } = this.engine;
     const k = this.factors;
-    kernels.gram(this.itemFactorsPtr, this.nItems, k, 1, gramPtr);
+    gramOf(this.engine, this.itemFactorsPtr, this.nItems, k, 1, gramPtr);
     let loss = 0;
     for (let start = 0; start < this.nUsers; start += ROW_CHUNK) {
       loss += kernels.lossRows(start, Math.min(this.nUsers, start + ROW_CHUNK), userItems.indptrPtr, userItems.indicesPtr, userItems.dataPtr,
@@ -456,7 +459,7 @@ export class AlternatingLeastSquares extends FactorModel {
     if (!this.itemGramPtr) {
       const k = this.factors;
       this.itemGramPtr = this.engine.heap.alloc(k * k * 4);
-      this.engine.kernels.gram(this.itemFactorsPtr, this.nItems, k, this.options.unobservedWeight, this.itemGramPtr);
+      gramOf(this.engine, this.itemFactorsPtr, this.nItems, k, this.options.unobservedWeight, this.itemGramPtr);
     }
     return this.itemGramPtr;
   }
@@ -529,7 +532,7 @@ export class AlternatingLeastSquares extends FactorModel {
     try {
       const o = this.options;
       const y = fitUsers ? this.itemFactorsPtr : this.userFactorsPtr;
-      this.engine.kernels.gram(y, nOther, k, o.unobservedWeight, gramPtr);
+      gramOf(this.engine, y, nOther, k, o.unobservedWeight, gramPtr);
       const failed = this.engine.kernels.solveRowsCholesky(0, rows.nRows, rows.indptrPtr, rows.indicesPtr, rows.dataPtr, solved, y, k, gramPtr,
         o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther, scratch.a, scratch.b, scratch.yRow, 0, 0);
       if (failed >= 0) throw new Error(`${what}: the least-squares system of row ${failed} is not positive definite; use regularization > 0`);

@@ -21,7 +21,6 @@ import { extraChunks } from "./catalog.js";
 import { modelFromOptions, readModelFile, restoreOrDispose, writeModelFile } from "./model-file.js";
 import { defaultThreads, poolFor, threadsFor } from "./pool.js";
 import { blockBytes, ensureMemoryFor, estimate, type FitShape, type MemoryEstimate } from "./memory-plan.js";
-import { checkFactorsFinite } from "./fit-error.js";
 
 export interface BprOptions {
   /** Latent factors per user and item (rows hold one more column: the item bias). Default 100. */
@@ -169,7 +168,7 @@ export class BayesianPersonalizedRanking extends FactorModel {
         let correct = 0, skipped = 0;
         const results = heap.i32(ptrs.out, calls.flat().length * 3);
         for (let c = 0; c < calls.flat().length; c++) { correct += results[3 * c]; skipped += results[3 * c + 1]; }
-        checkFactorsFinite("BayesianPersonalizedRanking", epoch, heap.f32(this.userFactorsPtr, this.nUsers * this.factors), heap.f32(this.itemFactorsPtr, this.nItems * this.factors), this.factors,
+        this.checkFactorsFinite("BayesianPersonalizedRanking", epoch,
           `Lower learningRate (now ${o.learningRate}), raise regularization (now ${o.regularization}), or try optimizer: 'adagrad'.`);
         const finished = now();
         const auc = nnz > skipped ? correct / (nnz - skipped) : NaN;

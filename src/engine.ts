@@ -33,7 +33,10 @@ export interface Kernels {
   compactColumnsFill(indptr: Ptr, indices: Ptr, data: Ptr, nRows: number, nCols: number, columnIndptr: Ptr, offsets: Ptr, stream: Ptr, columnData: Ptr, cursors: Ptr, last: Ptr): void;
   compactColumnsDecode(columnIndptr: Ptr, offsets: Ptr, stream: Ptr, start: number, end: number, outIndices: Ptr): void;
   transpose(indptr: Ptr, indices: Ptr, data: Ptr, nRows: number, nCols: number, outIndptr: Ptr, cursor: Ptr, outIndices: Ptr, outData: Ptr): void;
-  gram(y: Ptr, nRows: number, k: number, scale: number, out: Ptr): void;
+  gramSegments(nRows: number): number;
+  gramSegment(y: Ptr, nRows: number, k: number, segment: number, partial: Ptr): void;
+  gramCombine(partials: Ptr, nSegments: number, k: number, scale: number, out: Ptr): void;
+  firstNonFinite(values: Ptr, n: number): number;
   solveRowsCg(
     rowStart: number, rowEnd: number, indptr: Ptr, indices: Ptr, data: Ptr, x: Ptr, y: Ptr, k: number, g: Ptr,
     confidenceScale: number, regularization: number, regExponent: number, unobservedWeight: number, nOther: number, cgSteps: number,

@@ -5,6 +5,7 @@
 import { restoreExtraChunks, type Catalog } from "./catalog.js";
 import type { CsrMatrix } from "./csr.js";
 import type { Engine } from "./engine.js";
+import { checkFactorsFinite } from "./fit-error.js";
 import type { ModelFileContents } from "./model-file.js";
 import { poolFor, threadsFor } from "./pool.js";
 import { topK, topKParallel, type Exclusion, type QuantizedTargets, type TopKJob, type TopKRows } from "./top-k.js";
@@ -57,6 +58,12 @@ export abstract class FactorModel {
   abstract nItems: number;
   /** @internal */ protected abstract userFactorsPtr: number;
   /** @internal */ protected abstract itemFactorsPtr: number;
+  /** @internal Throws ModelFitError (naming `model` and `iteration`) if a factor is NaN or infinite. */
+  protected checkFactorsFinite(model: string, iteration: number, advice: string): void {
+    checkFactorsFinite(this.engine, model, iteration,
+      { usersPtr: this.userFactorsPtr, nUsers: this.nUsers, itemsPtr: this.itemFactorsPtr, nItems: this.nItems, width: this.factors }, advice);
+  }
+
   // Per factor matrix: 1/‖row‖ (cosine), and row ids sorted by norm with their norms (pruning).
   private normCache: Partial<Record<"users" | "items", { inverse?: number; quantized?: QuantizedTargets }>> = {};
   /** The data's own ids and item names, saved with the model (set by whoever trains it). */

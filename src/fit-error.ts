@@ -3,6 +3,8 @@
 // non-finite factor poisons every score it touches (NaN compares false, so top-k picks
 // arbitrary items), so a fit that produced one must fail rather than save such a model.
 
+import type { Engine } from "./engine.js";
+
 /** Factors became NaN or infinite during fit(): the options or the input overflowed. */
 export class ModelFitError extends Error {
   /** The model's class name. */
@@ -42,12 +44,14 @@ export function firstNonFinite(values: Float32Array, width: number): { row: numb
 }
 
 /**
- * Throws ModelFitError if either factor matrix holds a non-finite value. Cheap next to a
- * sweep: one pass over the factors, which the sweep itself reads several times.
+ * Throws ModelFitError if either factor matrix (rows of `width` floats in wasm memory)
+ * holds a non-finite value. Cheap next to a sweep: one SIMD pass in wasm over the factors,
+ * which the sweep itself reads several times.
  */
-export function checkFactorsFinite(model: string, iteration: number, users: Float32Array, items: Float32Array, width: number, advice: string): void {
-  for (const [side, values] of [["users", users], ["items", items]] as const) {
-    const found = firstNonFinite(values, width);
-    if (found) throw new ModelFitError(model, { iteration, side, ...found }, advice);
+export function checkFactorsFinite(engine: Engine, model: string, iteration: number, factors: { usersPtr: number; nUsers: number; itemsPtr: number; nItems: number; width: number }, advice: string): void {
+  const { usersPtr, nUsers, itemsPtr, nItems, width } = factors;
+  for (const [side, ptr, rows] of [["users", usersPtr, nUsers], ["items", itemsPtr, nItems]] as const) {
+    const at = engine.kernels.firstNonFinite(ptr, rows * width);
+    if (at >= 0) throw new ModelFitError(model, { iteration, side, row: Math.floor(at / width), value: engine.heap.f32(ptr + at * 4, 1)[0] }, advice);
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AlternatingLeastSquares, CsrMatrix, getEngine } from "../src/index.js";
 import { implicitCounts, randomInteractions, referenceRowSolve, seededRandom } from "./reference.js";
+import { gramOf } from "../src/gram.js";
 
 const solvers = ["cg", "cholesky"] as const;
 
@@ -253,7 +254,7 @@ describe("ALS CG kernel on a row longer than its gather block", () => {
     const alloc = (bytes: number) => heap.alloc(bytes);
     const indptr = alloc(8), indices = alloc(n * 4), data = alloc(n * 4), yPtr = alloc(y.length * 4), g = alloc(k * k * 4);
     heap.i32(indptr, 2).set([0, n]); heap.i32(indices, n).set(cols); heap.f32(data, n).set(values); heap.f32(yPtr, y.length).set(y);
-    kernels.gram(yPtr, nOther, k, 1, g);
+    gramOf(getEngine(), yPtr, nOther, k, 1, g);
     const solve = (gatherCapacity: number) => {
       const x = alloc(k * 4), gathered = alloc(gatherCapacity * k * 4), weights = alloc(n * 4), coefficients = alloc(chunkRows * 4), work = alloc(3 * k * 4);
       heap.f32(x, k).fill(0);

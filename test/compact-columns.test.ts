@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { CsrMatrix, getEngine } from "../src/index.js";
 import { CompactColumns } from "../src/compact-columns.js";
+import { gramOf } from "../src/gram.js";
 import { seededRandom } from "./reference.js";
 
 // Users 0..nRows of a few columns, with the gaps the encoding must get right.
@@ -61,7 +62,7 @@ describe("CompactColumns", () => {
       const y = heap.alloc(nOther * k * 4);
       heap.f32(y, nOther * k).forEach((_, i, a) => { a[i] = (random() - 0.5) * 0.1; });
       const g = heap.alloc(k * k * 4);
-      kernels.gram(y, nOther, k, 1, g);
+      gramOf(getEngine(), y, nOther, k, 1, g);
       const longest = plain.maxRowNnz();
       const solve = (indices: number, offsets: number) => {
         const x = heap.allocZeroed(nItems * k * 4), ids = heap.alloc(longest * 4), work = heap.alloc(3 * k * 4);

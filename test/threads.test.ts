@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { AlternatingLeastSquares, CsrMatrix, getEngine } from "../src/index.js";
 import { WorkerPool } from "../src/pool.js";
-import { randomInteractions } from "./reference.js";
+import { randomInteractions, seededRandom } from "./reference.js";
+import { gramOf, gramOnPool } from "../src/gram.js";
 
 const digest = async (bytes: Uint8Array) => Buffer.from(await crypto.subtle.digest("SHA-256", bytes)).toString("hex");
 
@@ -25,6 +26,30 @@ describe("threads", () => {
     }
     expect(hashes[1]).toBe(hashes[0]);
     expect(hashes[2]).toBe(hashes[0]);
+  }, 60_000);
+
+  it("YᵀY over many segments is the same bits on the pool as on one thread, and the float64 sum within rounding", async () => {
+    const { heap, kernels } = getEngine();
+    const nRows = 25_810, k = 21; // tiles with edges
+    expect(kernels.gramSegments(nRows)).toBeGreaterThanOrEqual(3);
+    const random = seededRandom(31);
+    const values = Float32Array.from({ length: nRows * k }, () => random() - 0.5);
+    const y = heap.alloc(values.length * 4), one = heap.alloc(k * k * 4), pooled = heap.alloc(k * k * 4);
+    heap.f32(y, values.length).set(values);
+    gramOf(getEngine(), y, nRows, k, 0.5, one);
+    for (const size of [2, 4]) {
+      const pool = await WorkerPool.create(getEngine(), size);
+      await gramOnPool(pool, y, nRows, k, 0.5, pooled);
+      pool.terminate();
+      expect(heap.f32(pooled, k * k).slice()).toEqual(heap.f32(one, k * k).slice());
+    }
+    const result = heap.f32(one, k * k);
+    for (const [i, j] of [[0, 0], [0, 20], [7, 13], [20, 20], [13, 7]]) {
+      let exact = 0;
+      for (let r = 0; r < nRows; r++) exact += values[r * k + i] * values[r * k + j];
+      expect(Math.abs(result[i * k + j] - 0.5 * exact)).toBeLessThan(1e-3);
+    }
+    for (const p of [y, one, pooled]) heap.release(p);
   }, 60_000);
 
   it("surfaces a worker's error as an error, and terminates", async () => {
