@@ -204,19 +204,7 @@ export function solveRowsCg(
     // r = b − A x = −(G + λI) x + Σ_i (c⁺_i − w_i·(y_i·x)) y_i
     symmetricMatVec(g, xu, lambda, r, k);
     for (let i = 0; i < k; i++) store<f32>(r + (<usize>i << 2), -load<f32>(r + (<usize>i << 2)));
-    for (let j0 = 0; j0 < n; j0 += chunkRows) {
-      const m = min(chunkRows, n - j0);
-      const rows = resident ? gathered + <usize>j0 * rowBytes : copyRows(y, entryIndices + (<usize>j0 << 2), m, gathered, k, coefficients);
-      dotRows(rows, m, xu, k, coefficients);
-      for (let j = 0; j < m; j++) {
-        const e = <usize>j << 2;
-        const entry = <usize>(j0 + j) << 2;
-        const c = confidenceScale * load<f32>(entryData + entry);
-        const target: f32 = c > 0 ? c : 0;
-        store<f32>(coefficients + e, target - load<f32>(weights + entry) * load<f32>(coefficients + e));
-      }
-      accumulateRows(coefficients, rows, m, r, k);
-    }
+    addEntryTerms(true, xu, r, n, k, chunkRows, resident, gathered, y, entryIndices, entryData, weights, coefficients, confidenceScale);
 
     copyRow(r, p, k);
     let rsOld = dot(r, r, k);
@@ -224,16 +212,7 @@ export function solveRowsCg(
     for (let step = 0; step < cgSteps; step++) {
       // Ap = (G + λI) p + Σ_i w_i (y_i·p) y_i
       symmetricMatVec(g, p, lambda, ap, k);
-      for (let j0 = 0; j0 < n; j0 += chunkRows) {
-        const m = min(chunkRows, n - j0);
-        const rows = resident ? gathered + <usize>j0 * rowBytes : copyRows(y, entryIndices + (<usize>j0 << 2), m, gathered, k, coefficients);
-        dotRows(rows, m, p, k, coefficients);
-        for (let j = 0; j < m; j++) {
-          const e = <usize>j << 2;
-          store<f32>(coefficients + e, load<f32>(weights + (<usize>(j0 + j) << 2)) * load<f32>(coefficients + e));
-        }
-        accumulateRows(coefficients, rows, m, ap, k);
-      }
+      addEntryTerms(false, p, ap, n, k, chunkRows, resident, gathered, y, entryIndices, entryData, weights, coefficients, confidenceScale);
       const alpha = rsOld / dot(p, ap, k);
       axpy(alpha, p, xu, k);
       axpy(-alpha, ap, r, k);
@@ -242,6 +221,37 @@ export function solveRowsCg(
       xpby(r, rsNew / rsOld, p, k);
       rsOld = rsNew;
     }
+  }
+}
+
+/**
+ * out += Σ_j a_j y_j over a row's n entries, a chunk of rows at a time: every d_j = y_j·v
+ * first (dotRows), then the terms added with `out` held in registers (accumulateRows).
+ * a_j = w_j·d_j for a CG step's A·p, or c⁺_j − w_j·d_j for the residual b − A·x.
+ * Rows are read from the gathered block, or copied there a chunk at a time when not resident.
+ */
+// @ts-ignore: decorator
+@inline
+function addEntryTerms(
+  residual: bool, v: usize, out: usize, n: i32, k: i32, chunkRows: i32, resident: bool, gathered: usize, y: usize,
+  entryIndices: usize, entryData: usize, weights: usize, coefficients: usize, confidenceScale: f32,
+): void {
+  const rowBytes = <usize>k << 2;
+  for (let j0 = 0; j0 < n; j0 += chunkRows) {
+    const m = min(chunkRows, n - j0);
+    const rows = resident ? gathered + <usize>j0 * rowBytes : copyRows(y, entryIndices + (<usize>j0 << 2), m, gathered, k, coefficients);
+    dotRows(rows, m, v, k, coefficients);
+    for (let j = 0; j < m; j++) {
+      const e = <usize>j << 2, entry = <usize>(j0 + j) << 2;
+      const weighted = load<f32>(weights + entry) * load<f32>(coefficients + e);
+      let a = weighted;
+      if (residual) {
+        const c = confidenceScale * load<f32>(entryData + entry);
+        a = (c > 0 ? c : <f32>0) - weighted;
+      }
+      store<f32>(coefficients + e, a);
+    }
+    accumulateRows(coefficients, rows, m, out, k);
   }
 }
 
