@@ -163,8 +163,6 @@ export class AlternatingLeastSquares extends FactorModel {
   async fit(userItems: CsrMatrix, { onIteration }: FitOptions = {}): Promise<void> {
     if (!(userItems instanceof CsrMatrix)) throw new TypeError("fit: userItems must be a CsrMatrix (users × items), e.g. CsrMatrix.fromCoo({ rows, cols, values })");
     const o = this.options;
-    const k = o.factors;
-    const { heap, kernels } = this.engine;
     if (userItems.engine !== this.engine) throw new Error("fit: userItems was built by another engine (initEngine was called again): rebuild it");
     // Refuse a fit that cannot fit in wasm32 before allocating anything. Item rows hold
     // at most nUsers entries, so the longest row is bounded without transposing.
@@ -175,21 +173,27 @@ export class AlternatingLeastSquares extends FactorModel {
     const itemUsers = CompactColumns.transposeOf(userItems);
     try {
       this.allocateFactors(userItems.nRows, userItems.nCols);
-    } catch (error) {
+      this.initialiseFactors();
+      await this.sweeps(userItems, itemUsers, onIteration);
+    } finally {
       itemUsers.dispose();
-      throw error;
+      this.factorsChanged();
     }
-    this.initialiseFactors();
+  }
 
-    const longestRow = Math.max(userItems.maxRowNnz(), itemUsers.maxRowNnz(), 1);
-    const gramPtr = heap.alloc(k * k * 4);
+  // fit()'s iterations, from the initial factors.
+  private async sweeps(userItems: CsrMatrix, itemUsers: CompactColumns, onIteration: FitOptions["onIteration"]): Promise<void> {
+    const o = this.options;
+    const k = o.factors;
+    const { heap } = this.engine;
     const threads = threadsFor(this.engine, o.threads);
     const pool = threads > 1 ? await poolFor(this.engine, threads) : undefined;
-    const scratches = Array.from({ length: threads }, () => this.allocateSolverScratch(longestRow));
-    const scratch = scratches[0];
+    const longestRow = Math.max(userItems.maxRowNnz(), itemUsers.maxRowNnz(), 1);
+    const gramPtr = heap.alloc(k * k * 4);
+    const scratches: SolverScratch[] = [];
     const advice = `Raise regularization (now ${o.regularization}), lower alpha (now ${o.alpha}), and check the input values: confidences of 1 + alpha·value must stay well inside float32 range.`;
     const solve = async (matrix: TrainingRows, x: number, y: number, nOther: number, iteration: number, side: "users" | "items") => {
-      const failed = pool ? await this.solveRowsInParallel(pool, matrix, x, y, gramPtr, nOther, scratches) : this.solveRows(matrix, x, y, gramPtr, nOther, scratch);
+      const failed = pool ? await this.solveRowsInParallel(pool, matrix, x, y, gramPtr, nOther, scratches) : this.solveRows(matrix, x, y, gramPtr, nOther, scratches[0]);
       if (failed < 0) return;
       // With λ > 0 every row system is positive definite in exact arithmetic: a failed
       // factorization means the confidences or factors overflowed float32.
@@ -200,6 +204,7 @@ export class AlternatingLeastSquares extends FactorModel {
     const gram = (y: number, nRows: number) => pool ? gramOnPool(pool, y, nRows, k, o.unobservedWeight, gramPtr) : gramOf(this.engine, y, nRows, k, o.unobservedWeight, gramPtr);
     const started = now();
     try {
+      for (let t = 0; t < threads; t++) scratches.push(this.allocateSolverScratch(longestRow));
       for (let iteration = 1; iteration <= o.iterations; iteration++) {
         const iterationStarted = now();
         // Users against fixed items, then items against the new users.
@@ -208,7 +213,7 @@ export class AlternatingLeastSquares extends FactorModel {
         await gram(this.userFactorsPtr, this.nUsers);
         await solve(itemUsers, this.itemFactorsPtr, this.userFactorsPtr, this.nUsers, iteration, "items");
         this.checkFactorsFinite("AlternatingLeastSquares", iteration, advice);
-        const loss = o.calculateTrainingLoss ? this.trainingLoss(userItems, itemUsers, gramPtr, scratch.work) : undefined;
+        const loss = o.calculateTrainingLoss ? this.trainingLoss(userItems, itemUsers, gramPtr, scratches[0].work) : undefined;
         const finished = now();
         onIteration?.({ iteration, iterations: o.iterations, elapsed: (finished - started) / 1000, seconds: (finished - iterationStarted) / 1000, loss });
         // Let progress output and other tasks run between sweeps.
@@ -217,8 +222,6 @@ export class AlternatingLeastSquares extends FactorModel {
     } finally {
       heap.release(gramPtr);
       for (const each of scratches) this.releaseScratch(each);
-      itemUsers.dispose();
-      this.factorsChanged();
     }
   }
 

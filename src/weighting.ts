@@ -47,10 +47,15 @@ export function bm25Values(doc: ArrayLike<number>, term: ArrayLike<number>, valu
   return out;
 }
 
-/** TF-IDF per entry as implicit: √value · idf_t (float64, returned as stored). */
+// TF-IDF of one entry, as implicit: √value · idf_t.
+function tfidf(value: number, idf: number): number {
+  return Math.sqrt(value) * idf;
+}
+
+/** TF-IDF per entry (float64, returned as stored). See tfidf(). */
 export function tfidfValues(term: ArrayLike<number>, values: ArrayLike<number>, nDocs: number, nTerms: number): Float32Array {
   const idf = inverseDocumentFrequency(term, nDocs, nTerms);
-  return Float32Array.from(values, (v, e) => Math.sqrt(v) * idf[term[e]]);
+  return Float32Array.from(values, (v, e) => tfidf(v, idf[term[e]]));
 }
 
 /** bm25Values over a CSR matrix (rows = documents). Defaults K1 = 100, B = 0.8 (implicit's bm25_weight). */
@@ -66,7 +71,7 @@ export function bm25Weight(matrix: CsrMatrix, { K1 = 100, B = 0.8, inPlace = fal
 /** tfidfValues over a CSR matrix (rows = documents), as implicit's tfidf_weight. */
 export function tfidfWeight(matrix: CsrMatrix, { inPlace = false }: { inPlace?: boolean } = {}): CsrMatrix {
   const idf = inverseDocumentFrequency(matrix.indices, matrix.nRows, matrix.nCols);
-  return reweight("tfidfWeight", matrix, inPlace, (value, _row, col) => Math.sqrt(value) * idf[col]);
+  return reweight("tfidfWeight", matrix, inPlace, (value, _row, col) => tfidf(value, idf[col]));
 }
 
 // The matrix with every value replaced by weight(value, row, col): its own (inPlace) or a

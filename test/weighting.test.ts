@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bm25Weight, CsrMatrix, tfidfWeight } from "../src/index.js";
+import { bm25Weight, CsrMatrix, defaultWasmUrl, initEngine, tfidfWeight } from "../src/index.js";
+import { bm25Values } from "../src/weighting.js";
 
 describe("weighting", () => {
   // 3 documents × 3 terms, worked by hand from implicit's definitions.
@@ -22,5 +23,28 @@ describe("weighting", () => {
     const weighted = tfidfWeight(CsrMatrix.fromDense(dense)).toDense();
     expect(weighted[1][1]).toBeCloseTo(Math.sqrt(3) * (Math.log(3) - Math.log(2)), 6);
     expect(weighted[0][0]).toBeCloseTo(0, 6);
+  });
+
+  // Last in the file: it switches to an engine over a plain (unshared) memory, the one whose
+  // growth detaches every view taken before it (a shared memory's old views stay readable).
+  it("weights a large copy right when copying it grows the wasm memory, and leaves the original alone", async () => {
+    const engine = await initEngine(defaultWasmUrl(false), { shared: false });
+    // 5,000 documents × 400 terms, every cell set: the copy needs 16 MB the heap does not have.
+    const nDocs = 5000, nTerms = 400, n = nDocs * nTerms;
+    const rows = Int32Array.from({ length: n }, (_, e) => Math.floor(e / nTerms));
+    const cols = Int32Array.from({ length: n }, (_, e) => e % nTerms);
+    const values = Float32Array.from({ length: n }, (_, e) => 1 + ((e * 7919) % 13));
+    const matrix = CsrMatrix.fromCoo({ rows, cols, values, shape: [nDocs, nTerms] });
+    const heap = engine.heap;
+    const before = heap.bytesReserved;
+    const weighted = bm25Weight(matrix, { K1: 3, B: 0.5 });
+    expect(heap.bytesReserved).toBeGreaterThan(before);
+    // Counted, not diffed: a diff of 2M numbers would take minutes to print.
+    const expected = bm25Values(rows, cols, values, nDocs, nTerms, 3, 0.5);
+    const got = weighted.data, original = matrix.data;
+    let wrong = 0, changed = 0;
+    for (let e = 0; e < n; e++) { if (got[e] !== expected[e]) wrong++; if (original[e] !== values[e]) changed++; }
+    expect({ wrong, changed }).toEqual({ wrong: 0, changed: 0 });
+    weighted.dispose(); matrix.dispose();
   });
 });
