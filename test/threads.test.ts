@@ -17,7 +17,9 @@ describe("threads", () => {
   });
 
   it.each(["cg", "cholesky"] as const)("ALS (%s) gives bit-identical models on 1, 2 and 4 threads", async (solver) => {
-    const userItems = CsrMatrix.fromCoo(randomInteractions(900, 700, 0.03, 77));
+    // 20,000 users: YᵀY over the users runs in several segments, shared by the workers.
+    const userItems = CsrMatrix.fromCoo(randomInteractions(20_000, 700, 0.004, 77));
+    expect(getEngine().kernels.gramSegments(userItems.nRows)).toBeGreaterThan(1);
     const hashes = [];
     for (const threads of [1, 2, 4]) {
       const model = new AlternatingLeastSquares({ factors: 12, iterations: 3, solver, threads, seed: 9, regularization: 0.05 });
