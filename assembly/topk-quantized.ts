@@ -14,7 +14,7 @@
 
 import { dot } from "./vector";
 import {
-  FILTERED, STATE_WORDS, finishRow, flagExclusions, laneOf, laneSums, offer, queryRow, scaleOf, thresholdOf, withLane,
+  FILTERED, STATE_WORDS, finishRow, flagExclusions, groupThresholds, laneOf, laneSums, offer, queryRow, stateLanes, thresholdOf, withLane,
 } from "./topk";
 
 /** Largest |t̃_i| for rows of kq (a multiple of 8) floats: each i32 lane sums kq/4 products. */
@@ -185,17 +185,6 @@ function pruneGroup(state: usize, first: i32, lanes: i32, n: i32, outScores: usi
   }
 }
 
-// @ts-ignore: decorator
-@inline
-function stateLanes(state: usize, first: i32, end: i32, offset: usize): v128 {
-  return f32x4(
-    first < end ? load<f32>(state + <usize>first * (STATE_WORDS << 2) + offset) : 0,
-    first + 1 < end ? load<f32>(state + <usize>(first + 1) * (STATE_WORDS << 2) + offset) : 0,
-    first + 2 < end ? load<f32>(state + <usize>(first + 2) * (STATE_WORDS << 2) + offset) : 0,
-    first + 3 < end ? load<f32>(state + <usize>(first + 3) * (STATE_WORDS << 2) + offset) : 0,
-  );
-}
-
 // One group of up to 4 queries against copy positions [blockStart, blockEnd).
 function scoreQuantizedBlock(
   queries: usize, queryIds: usize, first: i32, lanes: i32, targets: usize, k: i32, kq: i32, blockStart: i32, blockEnd: i32,
@@ -208,11 +197,8 @@ function scoreQuantizedBlock(
   const queryScales = stateLanes(state, first, end, 16);
   const queryNormsHat = stateLanes(state, first, end, 20);
   const queryErrors = stateLanes(state, first, end, 24);
-  const cosineScales = f32x4(scaleOf(state, first, end), scaleOf(state, first + 1, end), scaleOf(state, first + 2, end), scaleOf(state, first + 3, end));
-  let thresholds = f32x4(
-    thresholdOf(state, first, end, n, outScores), thresholdOf(state, first + 1, end, n, outScores),
-    thresholdOf(state, first + 2, end, n, outScores), thresholdOf(state, first + 3, end, n, outScores),
-  );
+  const cosineScales = stateLanes(state, first, end, 4);
+  let thresholds = groupThresholds(state, first, end, n, outScores);
 
   for (let c = blockStart; c < blockEnd; c += 2) {
     const pair = c + 1 < blockEnd;

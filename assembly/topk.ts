@@ -142,12 +142,6 @@ export function queryRow(queries: usize, queryIds: usize, q: i32, rowBytes: usiz
   return queries + <usize>(queryIds ? load<i32>(queryIds + (<usize>q << 2)) : q) * rowBytes;
 }
 
-// @ts-ignore: decorator
-@inline
-export function scaleOf(state: usize, q: i32, end: i32): f32 {
-  return q < end ? load<f32>(state + <usize>q * (STATE_WORDS << 2), 4) : 0;
-}
-
 // The admission threshold of query q: its heap root once full, else -inf (admit all).
 // @ts-ignore: decorator
 @inline
@@ -156,6 +150,29 @@ export function thresholdOf(state: usize, q: i32, end: i32, n: i32, outScores: u
   const st = state + <usize>q * (STATE_WORDS << 2);
   if (load<i32>(st, 12)) return Infinity; // done
   return load<i32>(st) < n ? -Infinity : load<f32>(outScores + <usize>q * (<usize>n << 2));
+}
+
+// A per-query state word (byte offset `offset`) of queries [first, first + 4) as lanes;
+// 0 for the padding lanes past `end`.
+// @ts-ignore: decorator
+@inline
+export function stateLanes(state: usize, first: i32, end: i32, offset: usize): v128 {
+  return f32x4(
+    first < end ? load<f32>(state + <usize>first * (STATE_WORDS << 2) + offset) : 0,
+    first + 1 < end ? load<f32>(state + <usize>(first + 1) * (STATE_WORDS << 2) + offset) : 0,
+    first + 2 < end ? load<f32>(state + <usize>(first + 2) * (STATE_WORDS << 2) + offset) : 0,
+    first + 3 < end ? load<f32>(state + <usize>(first + 3) * (STATE_WORDS << 2) + offset) : 0,
+  );
+}
+
+// thresholdOf for the four lanes of the group starting at `first`.
+// @ts-ignore: decorator
+@inline
+export function groupThresholds(state: usize, first: i32, end: i32, n: i32, outScores: usize): v128 {
+  return f32x4(
+    thresholdOf(state, first, end, n, outScores), thresholdOf(state, first + 1, end, n, outScores),
+    thresholdOf(state, first + 2, end, n, outScores), thresholdOf(state, first + 3, end, n, outScores),
+  );
 }
 
 // Sum of the four lanes of each of a, b, c, d: [Σa, Σb, Σc, Σd], pairwise as dot() does.
@@ -180,11 +197,8 @@ function scoreBlock(
   const q2 = queryRow(queries, queryIds, first + min(2, lanes - 1), rowBytes);
   const q3 = queryRow(queries, queryIds, first + min(3, lanes - 1), rowBytes);
   const end = first + lanes;
-  const scales = f32x4(scaleOf(state, first, end), scaleOf(state, first + 1, end), scaleOf(state, first + 2, end), scaleOf(state, first + 3, end));
-  let thresholds = f32x4(
-    thresholdOf(state, first, end, n, outScores), thresholdOf(state, first + 1, end, n, outScores),
-    thresholdOf(state, first + 2, end, n, outScores), thresholdOf(state, first + 3, end, n, outScores),
-  );
+  const scales = stateLanes(state, first, end, 4);
+  let thresholds = groupThresholds(state, first, end, n, outScores);
 
   for (let c = blockStart; c < blockEnd; c += 2) {
     const pair = c + 1 < blockEnd;
