@@ -5,6 +5,7 @@ export { cooFirstInvalid, isNonDecreasing, countToIndptr, scatterByRow, sortRows
 export { gramSegments, gramSegment, gramCombine, firstNonFinite, cgChunkRows, solveRowsCg, solveRowsCholesky, buildRowSystem, choleskyFactor, choleskySolve, lossRows, regularizationRows, sumAbs } from "./als";
 export { inverseNorms, rowNorms, topKBlocked } from "./topk";
 export { quantizeRows, topKQuantized } from "./topk-quantized";
+export { allPairsHeapBytes, allPairsReset, allPairsUnit, mergeAllPairsHeaps, finishAllPairs } from "./topk-all-pairs";
 export { compactColumnsSizes, compactColumnsFill, compactColumnsDecode } from "./compact-columns";
 export { symmetricMatVec, dotRows, accumulateRows } from "./vector";
 export { fillUniform, fillNormal } from "./random";

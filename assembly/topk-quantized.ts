@@ -79,20 +79,20 @@ export function quantizeRows(
 
 // @ts-ignore: decorator
 @inline
-function targetSlot(quantized: usize, c: i32, kq: i32): usize {
+export function targetSlot(quantized: usize, c: i32, kq: i32): usize {
   return quantized + <usize>(c >> 1) * (<usize>kq << 2) + (<usize>(c & 1) << 4);
 }
 
 // @ts-ignore: decorator
 @inline
-function querySlot(queryQuantized: usize, q: i32, kq: i32): usize {
+export function querySlot(queryQuantized: usize, q: i32, kq: i32): usize {
   return queryQuantized + <usize>(q >> 2) * (<usize>kq << 3) + (<usize>(q & 3) << 4);
 }
 
 /** q·t as topKBlocked computes it: one f32x4 accumulator over k/4 chunks, lanes summed pairwise, then the tail. */
 // @ts-ignore: decorator
 @inline
-function pairScore(q: usize, t: usize, k: i32): f32 {
+export function pairScore(q: usize, t: usize, k: i32): f32 {
   let acc = f32x4.splat(0);
   const vectorFloats = k & ~3;
   for (let i = 0; i < vectorFloats; i += 4) {
@@ -203,20 +203,8 @@ function scoreQuantizedBlock(
   for (let c = blockStart; c < blockEnd; c += 2) {
     const pair = c + 1 < blockEnd;
     const cB = pair ? c + 1 : c;
-    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-    let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
-    let x = group;
-    for (let t = targetSlot(quantized, c, kq), pairEnd = t + pairBytes; t < pairEnd; t += 32, x += 64) {
-      const ta = v128.load(t), tb = v128.load(t, 16);
-      const q0 = v128.load(x), q1 = v128.load(x, 16), q2 = v128.load(x, 32), q3 = v128.load(x, 48);
-      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(q0, ta)); b0 = i32x4.add(b0, i32x4.dot_i16x8_s(q0, tb));
-      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(q1, ta)); b1 = i32x4.add(b1, i32x4.dot_i16x8_s(q1, tb));
-      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(q2, ta)); b2 = i32x4.add(b2, i32x4.dot_i16x8_s(q2, tb));
-      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(q3, ta)); b3 = i32x4.add(b3, i32x4.dot_i16x8_s(q3, tb));
-    }
+    const levelsA = pairLevels(group, targetSlot(quantized, c, kq), pairBytes), levelsB = secondLevels;
     // Upper bounds of q·t for the four queries: s_q s_t (q̃·t̃) + ‖q̂‖R_t + (‖r_q‖ + ε‖q‖)‖t‖.
-    const levelsA = laneSums(f32x4.convert_i32x4_s(a0), f32x4.convert_i32x4_s(a1), f32x4.convert_i32x4_s(a2), f32x4.convert_i32x4_s(a3));
-    const levelsB = laneSums(f32x4.convert_i32x4_s(b0), f32x4.convert_i32x4_s(b1), f32x4.convert_i32x4_s(b2), f32x4.convert_i32x4_s(b3));
     let upperA = upperBound(levelsA, queryScales, queryNormsHat, queryErrors, scales, residuals, norms, c);
     let upperB = upperBound(levelsB, queryScales, queryNormsHat, queryErrors, scales, residuals, norms, cB);
     // Cosine: the slack in the bound is relative to ‖q‖‖t‖, so it survives this scaling.
@@ -233,9 +221,36 @@ function scoreQuantizedBlock(
   }
 }
 
+// pairLevels' sums for the pair's second row. A wasm global, not memory: each thread's
+// instance has its own.
+export let secondLevels: v128 = i32x4.splat(0);
+
+/**
+ * q̃·t̃ for the four queries of a group (query layout) and the two rows of a target pair
+ * (pair layout at `pair`, pairBytes long), as f32 lanes: returns the first row's, leaves
+ * the second's in secondLevels. Eight products an instruction (i32x4.dot_i16x8_s).
+ */
 // @ts-ignore: decorator
 @inline
-function upperBound(levels: v128, queryScales: v128, queryNormsHat: v128, queryErrors: v128, scales: usize, residuals: usize, norms: usize, c: i32): v128 {
+export function pairLevels(group: usize, pair: usize, pairBytes: usize): v128 {
+  let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+  let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
+  let x = group;
+  for (let t = pair, pairEnd = pair + pairBytes; t < pairEnd; t += 32, x += 64) {
+    const ta = v128.load(t), tb = v128.load(t, 16);
+    const q0 = v128.load(x), q1 = v128.load(x, 16), q2 = v128.load(x, 32), q3 = v128.load(x, 48);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(q0, ta)); b0 = i32x4.add(b0, i32x4.dot_i16x8_s(q0, tb));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(q1, ta)); b1 = i32x4.add(b1, i32x4.dot_i16x8_s(q1, tb));
+    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(q2, ta)); b2 = i32x4.add(b2, i32x4.dot_i16x8_s(q2, tb));
+    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(q3, ta)); b3 = i32x4.add(b3, i32x4.dot_i16x8_s(q3, tb));
+  }
+  secondLevels = laneSums(f32x4.convert_i32x4_s(b0), f32x4.convert_i32x4_s(b1), f32x4.convert_i32x4_s(b2), f32x4.convert_i32x4_s(b3));
+  return laneSums(f32x4.convert_i32x4_s(a0), f32x4.convert_i32x4_s(a1), f32x4.convert_i32x4_s(a2), f32x4.convert_i32x4_s(a3));
+}
+
+// @ts-ignore: decorator
+@inline
+export function upperBound(levels: v128, queryScales: v128, queryNormsHat: v128, queryErrors: v128, scales: usize, residuals: usize, norms: usize, c: i32): v128 {
   const at = <usize>c << 2;
   const estimate = f32x4.mul(levels, f32x4.mul(queryScales, f32x4.splat(load<f32>(scales + at))));
   const error = f32x4.add(f32x4.mul(queryNormsHat, f32x4.splat(load<f32>(residuals + at))), f32x4.mul(queryErrors, f32x4.splat(load<f32>(norms + at))));

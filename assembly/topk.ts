@@ -268,14 +268,17 @@ function admit(
 
 // Query q's heap takes (score, t) if not full or if it beats the root (score, then smaller id).
 export function offer(state: usize, q: i32, score: f32, t: i32, n: i32, outIds: usize, outScores: usize): bool {
-  const st = state + <usize>q * (STATE_WORDS << 2);
-  const ids = outIds + <usize>q * (<usize>n << 2), heapScores = outScores + <usize>q * (<usize>n << 2);
-  const size = load<i32>(st);
+  return offerToHeap(state + <usize>q * (STATE_WORDS << 2), outIds + <usize>q * (<usize>n << 2), outScores + <usize>q * (<usize>n << 2), score, t, n);
+}
+
+/** offer() on one heap of capacity n: its size (i32 at sizeAt), ids and scores. */
+export function offerToHeap(sizeAt: usize, ids: usize, heapScores: usize, score: f32, t: i32, n: i32): bool {
+  const size = load<i32>(sizeAt);
   if (size < n) {
     store<f32>(heapScores + (<usize>size << 2), score);
     store<i32>(ids + (<usize>size << 2), t);
     heapSiftUp(ids, heapScores, size);
-    store<i32>(st, size + 1);
+    store<i32>(sizeAt, size + 1);
     return true;
   }
   if (!worse(load<f32>(heapScores), load<i32>(ids), score, t)) return false;

@@ -1,8 +1,8 @@
-// Query throughput on the synthetic Last.fm-360K-shaped data: recommend top-10 for users
-// (liked items filtered) and similar items top-10, on 1 or more threads. Fits (or reuses
-// from bench/out/) an ALS model, times a sample of queries, prints one JSON line.
-// Run through bench/run.mjs.
-//   node bench/recommend.mjs --threads 2 [--factors 64] [--users 20000] [--items 10000] [--scale 1]
+// Query throughput on the synthetic Last.fm-360K-shaped data: recommend top-10 for a
+// sample of users (liked items filtered) and similar items top-10 for every item (or a
+// sample: --items N), on 1 or more threads. Fits (or reuses from bench/out/) an ALS model,
+// prints one JSON line. Run through bench/run.mjs.
+//   node bench/recommend.mjs --threads 2 [--factors 64] [--users 20000] [--items all | N] [--scale 1]
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -14,7 +14,7 @@ const { values: args } = parseArgs({
     factors: { type: "string", default: "64" },
     threads: { type: "string", default: "1" },
     users: { type: "string", default: "20000" },
-    items: { type: "string", default: "10000" },
+    items: { type: "string", default: "all" },
     scale: { type: "string", default: "1" },
   },
 });
@@ -42,7 +42,9 @@ if (existsSync(cached)) {
 
 // Evenly spread samples, so every part of the id range (and of popularity) is in them.
 const sample = (count, total) => Int32Array.from({ length: Math.min(count, total) }, (_, j) => Math.floor((j * total) / Math.min(count, total)));
-const users = sample(Number(args.users), model.nUsers), items = sample(Number(args.items), model.nItems);
+const users = sample(Number(args.users), model.nUsers);
+// Every item: the catalogue-wide job (each pair scored once for both items) a related-items table needs.
+const items = args.items === "all" ? Int32Array.from({ length: model.nItems }, (_, i) => i) : sample(Number(args.items), model.nItems);
 
 async function time(run) {
   await run(users.subarray(0, 64), items.subarray(0, 64)); // warm-up: workers started, kernels tiered up

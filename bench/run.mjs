@@ -1,11 +1,12 @@
 // `npm run bench`: parse throughput on a generated 17.5M-line Last.fm-360K-shaped TSV
 // (bench/parse.mjs), then on the synthetic Last.fm-360K-shaped data (bench/synthetic.mjs):
 // ALS seconds per iteration at 64 and 128 factors and peak memory, a BPR epoch at 64
-// factors, and recommend / similar-items throughput on a sample of users and items, each
+// factors, and recommend throughput on a sample of users and similar-items throughput for
+// every item (each pair scored once for both items; a number samples instead), each
 // on 1 and 2 threads and printed beside implicit's figure from
 // ../shared/bench/implicit-reference.md as a ratio (time: below 1 is faster; per second: above 1 is faster).
 //   npm run bench -- [--iterations 3] [--scale 1] [--factors 64,128] [--threads 1,2] [--parse-lines N | --skip-parse]
-//                    [--bpr-epochs 2] [--query-users 20000] [--query-items 10000]
+//                    [--bpr-epochs 2] [--query-users 20000] [--query-items all | N]
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -22,7 +23,7 @@ const { values: args } = parseArgs({
     "skip-parse": { type: "boolean", default: false },
     "bpr-epochs": { type: "string", default: "2" },
     "query-users": { type: "string", default: "20000" },
-    "query-items": { type: "string", default: "10000" },
+    "query-items": { type: "string", default: "all" },
   },
 });
 

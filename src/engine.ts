@@ -71,6 +71,14 @@ export interface Kernels {
   topKBlocked(...args: TopKBlockedArgs): void;
   quantizeRows(m: Ptr, nRows: number, k: number, kq: number, order: Ptr, quantized: Ptr, ids: Ptr, scales: Ptr, residuals: Ptr, norms: Ptr, invNorms: Ptr): void;
   topKQuantized(...args: TopKQuantizedArgs): void;
+  allPairsHeapBytes(nRows: number, n: number): number;
+  allPairsReset(heaps: Ptr, nRows: number, n: number): void;
+  allPairsUnit(
+    targets: Ptr, k: number, kq: number, nRows: number, unitStart: number, unitEnd: number,
+    quantized: Ptr, ids: Ptr, scales: Ptr, residuals: Ptr, norms: Ptr, invNorms: Ptr, n: number, heaps: Ptr, scratch: Ptr,
+  ): void;
+  mergeAllPairsHeaps(into: Ptr, from: Ptr, nRows: number, n: number): void;
+  finishAllPairs(heaps: Ptr, nRows: number, n: number): void;
   fillUniform(out: Ptr, n: number, seed: bigint, first: bigint, scale: number): void;
   fillNormal(out: Ptr, n: number, seed: bigint, first: bigint, stddev: number): void;
   bprRowIds(indptr: Ptr, nRows: number, out: Ptr): void;

@@ -152,7 +152,11 @@ export abstract class FactorModel {
     return this.run(this.planSimilar("items", item, options));
   }
 
-  /** similarItems for an array of items, spread over worker threads (the same answers, bit for bit). */
+  /**
+   * similarItems for an array of items, spread over worker threads (the same answers, bit
+   * for bit). Asked for every item (each id once, any order, no filter or candidates), it
+   * scores each pair of items once for both: about half the work of asking item by item.
+   */
   similarItemsAsync(items: ArrayLike<number>, options: SimilarOptions & ThreadOptions = {}): Promise<BatchTopN> {
     return this.runParallel(this.planSimilar("items", items, options), options.threads);
   }

@@ -4,7 +4,9 @@
 // whole catalogues, topKBlocked (assembly/topk.ts) for a chosen list of targets. Both
 // give the same bits for the same pair. Each worker gets its own mask
 // and scratch and a contiguous share of the queries, so every answer is the same bits
-// whichever thread computed it.
+// whichever thread computed it. A cosine job over every row of a matrix against all of
+// them (similarItems for the whole catalogue) goes to allPairsUnit
+// (assembly/topk-all-pairs.ts) instead, which scores each pair once for both rows.
 
 import type { Engine, TopKBlockedArgs, TopKQuantizedArgs } from "./engine.js";
 import type { WorkerPool } from "./pool.js";
@@ -54,6 +56,15 @@ type KernelCall = { kernel: "topKBlocked"; args: TopKBlockedArgs } | { kernel: "
 
 /** Runs the job on this thread. */
 export function topK(engine: Engine, job: TopKJob): TopKRows {
+  const allPairs = allPairsPlan(engine, job, 1);
+  if (allPairs) {
+    try {
+      for (const call of allPairs.calls.flat()) engine.kernels.allPairsUnit(...call.args);
+      return allPairs.finish();
+    } finally {
+      allPairs.release();
+    }
+  }
   const lane = allocateLane(engine, job, Math.min(job.nQueries, ROUND_QUERIES));
   const result = emptyResult(job);
   try {
@@ -73,6 +84,15 @@ export function topK(engine: Engine, job: TopKJob): TopKRows {
 
 /** Runs the job on the pool's workers, the queries split evenly between them. */
 export async function topKParallel(engine: Engine, pool: WorkerPool, job: TopKJob, threads: number): Promise<TopKRows> {
+  const allPairs = allPairsPlan(engine, job, threads);
+  if (allPairs) {
+    try {
+      await pool.run(allPairs.calls);
+      return allPairs.finish();
+    } finally {
+      allPairs.release();
+    }
+  }
   const lanes: Lane[] = [];
   const result = emptyResult(job);
   try {
@@ -151,4 +171,75 @@ function roundCalls(engine: Engine, job: TopKJob, lane: Lane, first: number, cou
 function collect(engine: Engine, job: TopKJob, lane: Lane, first: number, count: number, result: TopKRows): void {
   result.ids.set(engine.heap.i32(lane.outIds, count * job.n), first * job.n);
   result.scores.set(engine.heap.f32(lane.outScores, count * job.n), first * job.n);
+}
+
+// Query positions per allPairsUnit call: their 16-bit rows stay in L1 while a block of
+// targets passes under them.
+const ALL_PAIRS_UNIT = 64;
+// Every thread keeps heaps for all rows (n entries each): beyond this, the ordinary path.
+const ALL_PAIRS_MAX_HEAP_BYTES = 256 * 2 ** 20;
+
+type AllPairsCall = { kernel: "allPairsUnit"; args: Parameters<Engine["kernels"]["allPairsUnit"]> };
+
+/**
+ * When `job` asks every row of a matrix for its cosine neighbours among all rows, with no
+ * filter or exclusion: one set of heaps and scratch per thread, the units dealt out in
+ * turn (unit u costs ~ rows − u·ALL_PAIRS_UNIT, so turns even it out), and `finish`,
+ * which merges the threads' heaps and returns the rows in the job's query order.
+ */
+function allPairsPlan(engine: Engine, job: TopKJob, threads: number):
+  { calls: AllPairsCall[][]; finish: () => TopKRows; release: () => void } | undefined {
+  const q = job.quantized;
+  const nRows = job.nTargets, n = job.n;
+  if (!q || !job.cosine || job.queries !== job.targets || job.filter || job.exclude || job.nQueries !== nRows || nRows === 0) return undefined;
+  if (!coversEveryRow(job.queryIds, nRows)) return undefined;
+  const { heap, kernels } = engine;
+  const heapBytes = kernels.allPairsHeapBytes(nRows, n);
+  const units = Math.ceil(nRows / ALL_PAIRS_UNIT);
+  const sets = Math.max(1, Math.min(threads, units));
+  if (sets * heapBytes > ALL_PAIRS_MAX_HEAP_BYTES) return undefined;
+  const owned: number[] = [];
+  const release = () => { for (const ptr of owned) heap.release(ptr); owned.length = 0; };
+  const heaps: number[] = [], scratch: number[] = [];
+  try {
+    for (let w = 0; w < sets; w++) {
+      heaps.push(heap.alloc(heapBytes)); owned.push(heaps[w]);
+      scratch.push(heap.alloc(ALL_PAIRS_UNIT * (q.kq * 2 + 32))); owned.push(scratch[w]);
+      kernels.allPairsReset(heaps[w], nRows, n);
+    }
+  } catch {
+    release(); // no room for every thread's heaps: the ordinary path needs far less
+    return undefined;
+  }
+  const calls: AllPairsCall[][] = heaps.map(() => []);
+  for (let u = 0; u < units; u++) {
+    const w = u % sets, start = u * ALL_PAIRS_UNIT;
+    calls[w].push({ kernel: "allPairsUnit", args: [job.targets, job.k, q.kq, nRows, start, Math.min(nRows, start + ALL_PAIRS_UNIT),
+      q.quantized, q.ids, q.scales, q.residuals, q.norms, q.invNorms, n, heaps[w], scratch[w]] });
+  }
+  const finish = (): TopKRows => {
+    for (let w = 1; w < sets; w++) kernels.mergeAllPairsHeaps(heaps[0], heaps[w], nRows, n);
+    kernels.finishAllPairs(heaps[0], nRows, n);
+    // Heap rows are by position in the quantized copy; answer rows by query.
+    const positionOf = new Int32Array(nRows);
+    heap.i32(q.ids, nRows).forEach((id, position) => { positionOf[id] = position; });
+    const ids = heap.i32(heaps[0], nRows * n), scores = heap.f32(heaps[0] + nRows * n * 4, nRows * n);
+    const result = emptyResult(job);
+    for (let query = 0; query < nRows; query++) {
+      const from = positionOf[job.queryIds ? job.queryIds[query] : query] * n;
+      result.ids.set(ids.subarray(from, from + n), query * n);
+      result.scores.set(scores.subarray(from, from + n), query * n);
+    }
+    return result;
+  };
+  return { calls, finish, release };
+}
+
+// Whether ids (or 0..nRows-1 without ids) name each of nRows rows exactly once.
+function coversEveryRow(ids: Int32Array | undefined, nRows: number): boolean {
+  if (!ids) return true;
+  if (ids.length !== nRows) return false;
+  const seen = new Uint8Array(nRows);
+  for (const id of ids) { if (seen[id]) return false; seen[id] = 1; }
+  return true;
 }

@@ -151,6 +151,43 @@ describe("top-k kernel: blocking, pruning, cosine, threads", () => {
     }
   });
 
+  it("similarItems over every item (each pair scored once for both items) gives the same bits as item by item, on 1, 2 and 3 threads", async () => {
+    for (const [nItems, k, duplicates] of [[1, 8, false], [2, 5, false], [7, 3, false], [203, 17, true], [1500, 24, false], [1500, 24, true]] as const) {
+      const { model, itemFactors } = spreadModel(3, nItems, k, nItems + k);
+      if (duplicates) {
+        // Exact ties: item 2j+1 is a copy of item 2j, so the smaller id must come first.
+        for (let i = 0; i + 1 < nItems; i += 2) itemFactors.copyWithin((i + 1) * k, i * k, (i + 1) * k);
+        model.itemFactors.set(itemFactors);
+      }
+      const everyItem = Array.from({ length: nItems }, (_, i) => (i * 7919) % nItems); // every id once, shuffled
+      // n past the item count on the small models only: comparing 1500 rows of 1500 is slow.
+      for (const n of nItems > 300 ? [1, 10, 40] : [1, 4, 10, nItems + 3]) {
+        const together = model.similarItems(everyItem, { n });
+        // Item by item: a batch that leaves one item out, and that item alone.
+        const allButLast = model.similarItems(everyItem.slice(0, -1), { n }), last = model.similarItems(everyItem[nItems - 1], { n });
+        expect(rowsOf(together)).toEqual([...rowsOf(allButLast), [Array.from(last.ids), Array.from(last.scores)]]);
+        for (const threads of [1, 2, 3]) expect(rowsOf(await model.similarItemsAsync(everyItem, { n, threads }))).toEqual(rowsOf(together));
+        if (!duplicates) {
+          const norm = (i: number) => Math.hypot(...itemFactors.subarray(i * k, (i + 1) * k));
+          for (const q of [0, nItems >> 1, nItems - 1]) {
+            const item = everyItem[q];
+            const expected = Array.from({ length: nItems }, (_, t) => {
+              let dot = 0;
+              for (let f = 0; f < k; f++) dot += itemFactors[item * k + f] * itemFactors[t * k + f];
+              return [t, dot / (norm(item) * norm(t))];
+            }).sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, n);
+            expect(Array.from(together.ids[q])).toEqual(expected.map(([t]) => t));
+          }
+        }
+      }
+      // A full-length list that repeats an id is not "every item": the item-by-item path.
+      if (nItems > 2) {
+        const repeated = [...everyItem.slice(0, -1), everyItem[0]];
+        expect(rowsOf(model.similarItems(repeated, { n: 3 }))[nItems - 1]).toEqual(rowsOf(model.similarItems([everyItem[0]], { n: 3 }))[0]);
+      }
+    }
+  });
+
   it("recommendAsync and similarItemsAsync give the same bits on 1, 2 and 4 threads as the synchronous calls", async () => {
     const { model } = spreadModel(150, 700, 16, 21);
     const random = seededRandom(2);
