@@ -12,9 +12,9 @@
 // Targets are held in norm order (largest first): in inner-product mode a query also stops
 // once its n-th best beats ‖q‖‖t‖ for every target left (Cauchy–Schwarz).
 
-import { dot } from "./vector";
+import { dot, laneSums } from "./vector";
 import {
-  FILTERED, STATE_WORDS, finishRow, flagExclusions, groupThresholds, laneOf, laneSums, offer, queryRow, stateLanes, thresholdOf, withLane,
+  FILTERED, STATE_WORDS, finishRow, flagExclusions, groupThresholds, laneOf, offer, queryRow, stateLanes, thresholdOf, withLane,
 } from "./topk";
 
 /** Largest |t̃_i| for rows of kq (a multiple of 8) floats: each i32 lane sums kq/4 products. */

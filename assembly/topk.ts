@@ -2,7 +2,7 @@
 // Ranking: higher score first; equal scores go to the smaller target id, so results
 // never depend on scan order. Filtered targets are flagged in a byte mask.
 
-import { dot } from "./vector";
+import { dot, laneSums } from "./vector";
 
 /** out[r] = 1/‖m_r‖, or 0 for a zero row (cosine then scores it 0, as implicit does). */
 export function inverseNorms(m: usize, nRows: i32, k: i32, out: usize): void {
@@ -173,15 +173,6 @@ export function groupThresholds(state: usize, first: i32, end: i32, n: i32, outS
     thresholdOf(state, first, end, n, outScores), thresholdOf(state, first + 1, end, n, outScores),
     thresholdOf(state, first + 2, end, n, outScores), thresholdOf(state, first + 3, end, n, outScores),
   );
-}
-
-// Sum of the four lanes of each of a, b, c, d: [Σa, Σb, Σc, Σd], pairwise as dot() does.
-// @ts-ignore: decorator
-@inline
-export function laneSums(a: v128, b: v128, c: v128, d: v128): v128 {
-  const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7)); // [a0+a1, a2+a3, b0+b1, b2+b3]
-  const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 2, 4, 6), v128.shuffle<f32>(c, d, 1, 3, 5, 7));
-  return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 2, 4, 6), v128.shuffle<f32>(ab, cd, 1, 3, 5, 7)); // (x0+x1)+(x2+x3)
 }
 
 // One group of up to 4 queries against targets order[blockStart..blockEnd).
