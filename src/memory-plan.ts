@@ -5,10 +5,7 @@
 // anything, when they cannot fit beside what the heap already holds.
 
 import type { Engine } from "./engine.js";
-import { MAX_MEMORY_BYTES } from "./heap.js";
-
-/** The heap's allocation granule (heap.ts): every block is rounded up to it. */
-const ALIGN = 16;
+import { ALIGN, MAX_MEMORY_BYTES } from "./heap.js";
 
 /** The shape of a training matrix: users × items with nnz stored interactions. */
 export interface FitShape {
@@ -27,7 +24,7 @@ export interface MemoryEstimate {
 
 /** Bytes the heap hands out for a block of `bytes` (the allocator's rounding included). */
 export function blockBytes(bytes: number): number {
-  return Math.ceil(Math.max(bytes, 1) / ALIGN) * ALIGN;
+  return Math.ceil(Math.max(bytes, 1) / ALIGN) * ALIGN; // the heap's granule: every block is rounded up to it
 }
 
 /** An estimate from named parts. */
