@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AlternatingLeastSquares, CsrMatrix } from "../src/index.js";
+import { AlternatingLeastSquares, CsrMatrix, getEngine } from "../src/index.js";
 import { writeModelFile } from "../src/model-file.js";
 import { seededRandom } from "./reference.js";
 
@@ -217,6 +217,18 @@ describe("wasm memory", () => {
     const recommendedAfter = model.recommend(0, undefined, { n: 5, filterAlreadyLikedItems: false });
     expect(Array.from(recommendedAfter.ids)).toEqual(Array.from(recommendedBefore.ids));
     big.dispose();
+  });
+
+  it("every block starts on a 64-byte cache line, whatever the sizes before it (factor rows span as few lines as they can)", () => {
+    const { heap } = getEngine();
+    const sizes = [1, 4, 17, 100, 64 * 65 + 4, 12, 3 * 1024 * 1024 + 20];
+    const blocks = sizes.map((bytes) => heap.alloc(bytes));
+    heap.release(blocks[2]); heap.release(blocks[4]);
+    const reused = [heap.alloc(30), heap.alloc(5000), heap.alloc(8)]; // carved from the freed blocks
+    for (const ptr of [...blocks, ...reused]) expect(ptr % 64, `block at ${ptr}`).toBe(0);
+    for (const ptr of [...blocks.filter((_, i) => i !== 2 && i !== 4), ...reused]) heap.release(ptr);
+    const { model } = integerModel(7, 9, 5, 3);
+    expect((model as unknown as { itemFactorsPtr: number }).itemFactorsPtr % 64).toBe(0);
   });
 });
 
