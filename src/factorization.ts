@@ -45,6 +45,8 @@ export interface SimilarOptions {
 export interface ThreadOptions {
   /** Worker threads to spread the queries over (default: every core; one without shared memory). */
   threads?: number;
+  /** Hears, as the work goes, that `done` of the `total` queries are answered (for long batches). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** A planned top-n job and the wasm blocks to free after it. */
@@ -96,7 +98,7 @@ export abstract class FactorModel {
    * `recommend(users, …)`, bit for bit, for any thread count.
    */
   recommendAsync(users: ArrayLike<number>, userItems?: CsrMatrix, options: RecommendOptions & ThreadOptions = {}): Promise<BatchTopN> {
-    return this.runParallel(this.planRecommend(users, userItems, options), options.threads);
+    return this.runParallel(this.planRecommend(users, userItems, options), options);
   }
 
   private planRecommend(user: number | ArrayLike<number>, userItems: CsrMatrix | ArrayLike<number> | undefined, options: RecommendOptions): PlannedQuery {
@@ -158,7 +160,7 @@ export abstract class FactorModel {
    * scores each pair of items once for both: about half the work of asking item by item.
    */
   similarItemsAsync(items: ArrayLike<number>, options: SimilarOptions & ThreadOptions = {}): Promise<BatchTopN> {
-    return this.runParallel(this.planSimilar("items", items, options), options.threads);
+    return this.runParallel(this.planSimilar("items", items, options), options);
   }
 
   /** Users most similar to a user (cosine of factors); the user itself comes first. */
@@ -170,7 +172,7 @@ export abstract class FactorModel {
 
   /** similarUsers for an array of users, spread over worker threads (the same answers, bit for bit). */
   similarUsersAsync(users: ArrayLike<number>, options: SimilarOptions & ThreadOptions = {}): Promise<BatchTopN> {
-    return this.runParallel(this.planSimilar("users", users, options), options.threads);
+    return this.runParallel(this.planSimilar("users", users, options), options);
   }
 
   private planSimilar(side: "users" | "items", query: number | ArrayLike<number>, options: SimilarOptions): PlannedQuery {
@@ -306,11 +308,11 @@ export abstract class FactorModel {
     }
   }
 
-  private async runParallel(plan: PlannedQuery, threads = 0): Promise<BatchTopN> {
+  private async runParallel(plan: PlannedQuery, { threads = 0, onProgress }: ThreadOptions): Promise<BatchTopN> {
     try {
       const count = threadsFor(this.engine, threads);
       let rows: TopKRows | undefined;
-      if (plan.job.n > 0) rows = count > 1 ? await topKParallel(this.engine, await poolFor(this.engine, count), plan.job, count) : topK(this.engine, plan.job);
+      if (plan.job.n > 0) rows = count > 1 ? await topKParallel(this.engine, await poolFor(this.engine, count), plan.job, count, onProgress) : topK(this.engine, plan.job, onProgress);
       return this.answer(plan, rows) as BatchTopN;
     } finally {
       for (const ptr of plan.owned) this.engine.heap.release(ptr);

@@ -104,12 +104,18 @@ export class WorkerPool {
 
   get size(): number { return this.threads.length; }
 
-  /** Runs one list of kernel calls per worker, each list in order; resolves when all are done. */
-  async run(perWorker: { kernel: string; args: Args }[][]): Promise<number[][]> {
+  /**
+   * Runs one list of kernel calls per worker, each list in order; resolves when all are
+   * done. `onCallDone(worker, index)` hears of each call as it finishes.
+   */
+  async run(perWorker: { kernel: string; args: Args }[][], onCallDone?: (worker: number, index: number) => void): Promise<number[][]> {
     if (perWorker.length > this.threads.length) throw new Error(`edgerec: ${perWorker.length} task lists for ${this.threads.length} workers`);
     return Promise.all(perWorker.map(async (calls, w) => {
       const results: number[] = [];
-      for (const { kernel, args } of calls) results.push(await this.threads[w].call(kernel, args));
+      for (const [index, { kernel, args }] of calls.entries()) {
+        results.push(await this.threads[w].call(kernel, args));
+        onCallDone?.(w, index);
+      }
       return results;
     }));
   }

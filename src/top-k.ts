@@ -51,15 +51,18 @@ export interface TopKJob {
 /** n ids and scores per query, row-major; unused slots hold id -1. */
 export interface TopKRows { ids: Int32Array; scores: Float32Array }
 
+/** Hears how far a job is: `done` of `total` queries answered (a share of them, for all pairs). */
+export type Progress = (done: number, total: number) => void;
+
 interface Lane { mask: number; state: number; queryIds: number; queryQuantized: number; outIds: number; outScores: number }
 type KernelCall = { kernel: "topKBlocked"; args: TopKBlockedArgs } | { kernel: "topKQuantized"; args: TopKQuantizedArgs };
 
 /** Runs the job on this thread. */
-export function topK(engine: Engine, job: TopKJob): TopKRows {
+export function topK(engine: Engine, job: TopKJob, onProgress?: Progress): TopKRows {
   const allPairs = allPairsPlan(engine, job, 1);
   if (allPairs) {
     try {
-      for (const call of allPairs.calls.flat()) engine.kernels.allPairsUnit(...call.args);
+      allPairs.calls[0].forEach((call, unit) => { engine.kernels.allPairsUnit(...call.args); allPairs.progress(0, unit, onProgress); });
       return allPairs.finish();
     } finally {
       allPairs.release();
@@ -67,12 +70,14 @@ export function topK(engine: Engine, job: TopKJob): TopKRows {
   }
   const lane = allocateLane(engine, job, Math.min(job.nQueries, ROUND_QUERIES));
   const result = emptyResult(job);
+  let done = 0;
   try {
     for (let first = 0; first < job.nQueries; first += ROUND_QUERIES) {
       const count = Math.min(ROUND_QUERIES, job.nQueries - first);
       for (const call of roundCalls(engine, job, lane, first, count)) {
         if (call.kernel === "topKQuantized") engine.kernels.topKQuantized(...call.args);
         else engine.kernels.topKBlocked(...call.args);
+        onProgress?.((done += call.args[2]), job.nQueries);
       }
       collect(engine, job, lane, first, count, result);
     }
@@ -83,11 +88,11 @@ export function topK(engine: Engine, job: TopKJob): TopKRows {
 }
 
 /** Runs the job on the pool's workers, the queries split evenly between them. */
-export async function topKParallel(engine: Engine, pool: WorkerPool, job: TopKJob, threads: number): Promise<TopKRows> {
+export async function topKParallel(engine: Engine, pool: WorkerPool, job: TopKJob, threads: number, onProgress?: Progress): Promise<TopKRows> {
   const allPairs = allPairsPlan(engine, job, threads);
   if (allPairs) {
     try {
-      await pool.run(allPairs.calls);
+      await pool.run(allPairs.calls, (worker, unit) => allPairs.progress(worker, unit, onProgress));
       return allPairs.finish();
     } finally {
       allPairs.release();
@@ -95,6 +100,7 @@ export async function topKParallel(engine: Engine, pool: WorkerPool, job: TopKJo
   }
   const lanes: Lane[] = [];
   const result = emptyResult(job);
+  let done = 0;
   try {
     const perRound = ROUND_QUERIES * threads;
     const laneQueries = Math.min(ROUND_QUERIES, Math.ceil(job.nQueries / threads / CALL_QUERIES) * CALL_QUERIES);
@@ -105,7 +111,8 @@ export async function topKParallel(engine: Engine, pool: WorkerPool, job: TopKJo
       const share = Math.ceil(count / threads / CALL_QUERIES) * CALL_QUERIES;
       const shares = lanes.map((lane, w) => ({ lane, first: first + w * share, count: Math.max(0, Math.min(share, count - w * share)) }))
         .filter((s) => s.count > 0);
-      await pool.run(shares.map((s) => roundCalls(engine, job, s.lane, s.first, s.count)));
+      const calls = shares.map((s) => roundCalls(engine, job, s.lane, s.first, s.count));
+      await pool.run(calls, (worker, index) => onProgress?.((done += calls[worker][index].args[2]), job.nQueries));
       for (const s of shares) collect(engine, job, s.lane, s.first, s.count, result);
     }
   } finally {
@@ -188,7 +195,7 @@ type AllPairsCall = { kernel: "allPairsUnit"; args: Parameters<Engine["kernels"]
  * which merges the threads' heaps and returns the rows in the job's query order.
  */
 function allPairsPlan(engine: Engine, job: TopKJob, threads: number):
-  { calls: AllPairsCall[][]; finish: () => TopKRows; release: () => void } | undefined {
+  { calls: AllPairsCall[][]; progress: (worker: number, unit: number, onProgress?: Progress) => void; finish: () => TopKRows; release: () => void } | undefined {
   const q = job.quantized;
   const nRows = job.nTargets, n = job.n;
   if (!q || !job.cosine || job.queries !== job.targets || job.filter || job.exclude || job.nQueries !== nRows || nRows === 0) return undefined;
@@ -217,6 +224,16 @@ function allPairsPlan(engine: Engine, job: TopKJob, threads: number):
     calls[w].push({ kernel: "allPairsUnit", args: [job.targets, job.k, q.kq, nRows, start, Math.min(nRows, start + ALL_PAIRS_UNIT),
       q.quantized, q.ids, q.scales, q.residuals, q.norms, q.invNorms, n, heaps[w], scratch[w]] });
   }
+  // Progress in queries: the share of the triangle's pairs done (unit u pairs its rows with
+  // every row from its own on), reported as that share of all rows.
+  const totalPairs = (nRows * (nRows + 1)) / 2;
+  let pairsDone = 0;
+  const progress = (worker: number, unit: number, onProgress?: Progress) => {
+    if (!onProgress) return;
+    const [, , , , start, end] = calls[worker][unit].args;
+    for (let p = start; p < end; p++) pairsDone += nRows - p;
+    onProgress(pairsDone === totalPairs ? nRows : Math.floor((nRows * pairsDone) / totalPairs), nRows);
+  };
   const finish = (): TopKRows => {
     for (let w = 1; w < sets; w++) kernels.mergeAllPairsHeaps(heaps[0], heaps[w], nRows, n);
     kernels.finishAllPairs(heaps[0], nRows, n);
@@ -232,7 +249,7 @@ function allPairsPlan(engine: Engine, job: TopKJob, threads: number):
     }
     return result;
   };
-  return { calls, finish, release };
+  return { calls, progress, finish, release };
 }
 
 // Whether ids (or 0..nRows-1 without ids) name each of nRows rows exactly once.

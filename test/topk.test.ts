@@ -188,6 +188,26 @@ describe("top-k kernel: blocking, pruning, cosine, threads", () => {
     }
   });
 
+  it("onProgress hears the batch grow to its total: recommend, similar items item by item and every item at once, on 1 and 2 threads", async () => {
+    const { model } = spreadModel(400, 900, 16, 5);
+    const users = Array.from({ length: 400 }, (_, u) => u), items = Array.from({ length: 900 }, (_, i) => i);
+    for (const threads of [1, 2]) {
+      for (const [what, run, total] of [
+        ["recommend", (onProgress: (d: number, t: number) => void) => model.recommendAsync(users, undefined, { n: 5, filterAlreadyLikedItems: false, threads, onProgress }), 400],
+        ["similar, some items", (onProgress: (d: number, t: number) => void) => model.similarItemsAsync(items.slice(0, 500), { n: 5, threads, onProgress }), 500],
+        ["similar, every item", (onProgress: (d: number, t: number) => void) => model.similarItemsAsync(items, { n: 5, threads, onProgress }), 900],
+      ] as const) {
+        const heard: [number, number][] = [];
+        await run((done, of) => heard.push([done, of]));
+        const label = `${what}, ${threads} thread(s)`;
+        expect(heard.length, label).toBeGreaterThan(2);
+        expect(heard.every(([, of]) => of === total), label).toBe(true);
+        expect(heard.every(([done], i) => done >= (i ? heard[i - 1][0] : 0) && done <= total), label).toBe(true);
+        expect(heard[heard.length - 1][0], label).toBe(total);
+      }
+    }
+  });
+
   it("recommendAsync and similarItemsAsync give the same bits on 1, 2 and 4 threads as the synchronous calls", async () => {
     const { model } = spreadModel(150, 700, 16, 21);
     const random = seededRandom(2);
