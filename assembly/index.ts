@@ -1,7 +1,7 @@
 // The edgerec WebAssembly module: allocation-free kernels over host-planned memory.
 // The host (src/) owns every byte past heapBase(); kernels take raw pointers.
 
-export { cooFirstInvalid, isNonDecreasing, countToIndptr, scatterByRow, sortRowsSumDuplicates, transpose } from "./sparse";
+export { cooFirstInvalid, isNonDecreasing, addRowCounts, countsToIndptr, scatterRows, sortRowsSumDuplicates, transpose } from "./sparse";
 export { gramSegments, gramSegment, gramCombine, firstNonFinite, cgChunkRows, solveRowsCg, solveRowsCholesky, buildRowSystem, choleskyFactor, choleskySolve, lossRows, regularizationRows, sumAbs } from "./als";
 export { inverseNorms, rowNorms, topKBlocked } from "./topk";
 export { quantizeRows, topKQuantized } from "./topk-quantized";

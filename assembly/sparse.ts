@@ -24,13 +24,16 @@ export function isNonDecreasing(values: usize, n: i32): bool {
   return true;
 }
 
-/** indptr[r] = first position of row r, from the row id of each entry (a counting pass). */
-export function countToIndptr(rowIds: usize, nnz: i32, nRows: i32, indptr: usize): void {
-  memory.fill(indptr, 0, (<usize>nRows + 1) << 2);
-  for (let e = 0; e < nnz; e++) {
+/** indptr[r + 1] += the entries of row r among rowIds[0, n): a counting pass, a chunk at a time. */
+export function addRowCounts(rowIds: usize, n: i32, indptr: usize): void {
+  for (let e = 0; e < n; e++) {
     const p = indptr + ((<usize>load<i32>(rowIds + (<usize>e << 2)) + 1) << 2);
     store<i32>(p, load<i32>(p) + 1);
   }
+}
+
+/** indptr[r] = first position of row r, from the counts addRowCounts left (indptr[0] = 0). */
+export function countsToIndptr(indptr: usize, nRows: i32): void {
   for (let r = 0; r < nRows; r++) {
     const p = indptr + ((<usize>r + 1) << 2);
     store<i32>(p, load<i32>(p) + load<i32>(p - 4));
@@ -38,15 +41,12 @@ export function countToIndptr(rowIds: usize, nnz: i32, nRows: i32, indptr: usize
 }
 
 /**
- * Stable scatter of entries into row buckets: entry e goes to row rowIds[e] at the
- * next free slot. `cursor` (nRows i32) is scratch and receives the row starts.
+ * Stable scatter of n entries into row buckets: entry e goes to row rowIds[e] at the next
+ * free slot, `cursor` (nRows i32, starting as the row starts) advancing. Called chunk by
+ * chunk in entry order, it keeps every row's entries in input order.
  */
-export function scatterByRow(
-  rowIds: usize, colIds: usize, values: usize, nnz: i32, nRows: i32,
-  indptr: usize, cursor: usize, outIndices: usize, outData: usize,
-): void {
-  memory.copy(cursor, indptr, <usize>nRows << 2);
-  for (let e = 0; e < nnz; e++) {
+export function scatterRows(rowIds: usize, colIds: usize, values: usize, n: i32, cursor: usize, outIndices: usize, outData: usize): void {
+  for (let e = 0; e < n; e++) {
     const o = <usize>e << 2;
     const slot = cursor + (<usize>load<i32>(rowIds + o) << 2);
     const dst = <usize>load<i32>(slot) << 2;
@@ -150,7 +150,9 @@ export function transpose(
   outIndptr: usize, cursor: usize, outIndices: usize, outData: usize,
 ): void {
   const nnz = load<i32>(indptr + (<usize>nRows << 2));
-  countToIndptr(indices, nnz, nCols, outIndptr);
+  memory.fill(outIndptr, 0, (<usize>nCols + 1) << 2);
+  addRowCounts(indices, nnz, outIndptr);
+  countsToIndptr(outIndptr, nCols);
   memory.copy(cursor, outIndptr, <usize>nCols << 2);
   for (let r = 0; r < nRows; r++) {
     const end = load<i32>(indptr + ((<usize>r + 1) << 2));

@@ -65,36 +65,54 @@ export class CsrMatrix {
     const [nRows, nCols] = coo.shape ?? [maxIndex(coo.rows, "rows") + 1, maxIndex(coo.cols, "cols") + 1];
     checkDimension(nRows, "rows"); checkDimension(nCols, "cols");
 
-    const rowsPtr = copyIndices(engine, coo.rows, "rows");
-    const colsPtr = copyIndices(engine, coo.cols, "cols");
-    const valuesPtr = heap.alloc(nnz * 4);
-    if (coo.values) heap.f32(valuesPtr, nnz).set(coo.values);
-    else heap.f32(valuesPtr, nnz).fill(1);
-    const bad = kernels.cooFirstInvalid(rowsPtr, colsPtr, valuesPtr, nnz, nRows, nCols);
-    if (bad >= 0) {
-      const row = heap.i32(rowsPtr, nnz)[bad], col = heap.i32(colsPtr, nnz)[bad];
-      const value = coo.values ? coo.values[bad] : 1;
-      for (const ptr of [rowsPtr, colsPtr, valuesPtr]) heap.release(ptr);
-      if (row < 0 || row >= nRows) throw new RangeError(`CsrMatrix.fromCoo: entry ${bad}: row ${row} is outside [0, ${nRows})`);
-      if (col < 0 || col >= nCols) throw new RangeError(`CsrMatrix.fromCoo: entry ${bad}: col ${col} is outside [0, ${nCols})`);
-      throw new RangeError(`CsrMatrix.fromCoo: entry ${bad} (row ${row}, col ${col}): value ${value} is not a finite number`);
+    // Two passes over the caller's arrays, a chunk at a time, so wasm memory holds the
+    // finished matrix and one chunk, never a full copy of the coordinates: the first
+    // checks every entry, counts each row's entries and puts cols and values in place
+    // (right when rows come in order); entries out of order are scattered by the second.
+    const chunk = Math.max(1, Math.min(nnz, COO_CHUNK));
+    const owned: number[] = [];
+    const alloc = (bytes: number) => { const ptr = heap.alloc(Math.max(bytes, 4)); owned.push(ptr); return ptr; };
+    const stage = heap.alloc(chunk * 4 * 3);
+    const stageRows = stage, stageCols = stage + chunk * 4, stageValues = stage + chunk * 8;
+    try {
+      const indptrPtr = alloc((nRows + 1) * 4), indicesPtr = alloc(nnz * 4), dataPtr = alloc(nnz * 4);
+      heap.i32(indptrPtr, nRows + 1).fill(0);
+      let inOrder = true, lastRow = -1;
+      for (let first = 0; first < nnz; first += chunk) {
+        const count = Math.min(chunk, nnz - first);
+        const cols = indicesPtr + first * 4, values = dataPtr + first * 4;
+        copyIndicesInto(engine, coo.rows, first, count, stageRows, "rows");
+        copyIndicesInto(engine, coo.cols, first, count, cols, "cols");
+        copyValuesInto(engine, coo.values, first, count, values);
+        const bad = kernels.cooFirstInvalid(stageRows, cols, values, count, nRows, nCols);
+        if (bad >= 0) throw invalidEntry(first + bad, heap.i32(stageRows, count)[bad], heap.i32(cols, count)[bad], coo.values ? coo.values[first + bad] : 1, nRows, nCols);
+        kernels.addRowCounts(stageRows, count, indptrPtr);
+        const rows = heap.i32(stageRows, count);
+        if (inOrder) inOrder = rows[0] >= lastRow && !!kernels.isNonDecreasing(stageRows, count);
+        lastRow = rows[count - 1];
+      }
+      kernels.countsToIndptr(indptrPtr, nRows);
+      if (!inOrder) {
+        const cursor = alloc(nRows * 4);
+        heap.i32(cursor, nRows).set(heap.i32(indptrPtr, nRows));
+        for (let first = 0; first < nnz; first += chunk) {
+          const count = Math.min(chunk, nnz - first);
+          copyIndicesInto(engine, coo.rows, first, count, stageRows, "rows");
+          copyIndicesInto(engine, coo.cols, first, count, stageCols, "cols");
+          copyValuesInto(engine, coo.values, first, count, stageValues);
+          kernels.scatterRows(stageRows, stageCols, stageValues, count, cursor, indicesPtr, dataPtr);
+        }
+        heap.release(cursor);
+        owned.pop();
+      }
+      const finalNnz = kernels.sortRowsSumDuplicates(indptrPtr, indicesPtr, dataPtr, nRows);
+      return new CsrMatrix(engine, nRows, nCols, finalNnz, indptrPtr, indicesPtr, dataPtr);
+    } catch (error) {
+      for (const ptr of owned) heap.release(ptr);
+      throw error;
+    } finally {
+      heap.release(stage);
     }
-
-    const indptrPtr = heap.alloc((nRows + 1) * 4);
-    kernels.countToIndptr(rowsPtr, nnz, nRows, indptrPtr);
-    let indicesPtr = colsPtr, dataPtr = valuesPtr;
-    if (!kernels.isNonDecreasing(rowsPtr, nnz)) {
-      // Rows out of order: one stable counting-sort scatter into new arrays.
-      const cursorPtr = heap.alloc(nRows * 4);
-      indicesPtr = heap.alloc(nnz * 4);
-      dataPtr = heap.alloc(nnz * 4);
-      kernels.scatterByRow(rowsPtr, colsPtr, valuesPtr, nnz, nRows, indptrPtr, cursorPtr, indicesPtr, dataPtr);
-      heap.release(cursorPtr); heap.release(colsPtr); heap.release(valuesPtr);
-    }
-    // Row ids are now implied by indptr: cols/values were already in row order.
-    heap.release(rowsPtr);
-    const finalNnz = kernels.sortRowsSumDuplicates(indptrPtr, indicesPtr, dataPtr, nRows);
-    return new CsrMatrix(engine, nRows, nCols, finalNnz, indptrPtr, indicesPtr, dataPtr);
   }
 
   /**
@@ -274,17 +292,31 @@ function maxIndex(indices: ArrayLike<number>, what: string): number {
 
 // Copies indices into wasm as int32. Typed int32 input is copied as is; anything else is
 // checked to hold integers, so 1.5 or "3" fail loudly instead of being truncated.
-function copyIndices(engine: Engine, indices: ArrayLike<number>, what: string): number {
-  const ptr = engine.heap.alloc(indices.length * 4);
-  const target = engine.heap.i32(ptr, indices.length);
-  if (indices instanceof Int32Array) { target.set(indices); return ptr; }
-  for (let e = 0; e < indices.length; e++) {
-    const v = indices[e];
-    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
-      engine.heap.release(ptr);
-      throw new RangeError(`CsrMatrix.fromCoo: entry ${e}: ${what} index ${v} is not an integer`);
-    }
-    target[e] = v;
+// Entries fromCoo stages in wasm memory at once (12 bytes each: row, col, value).
+const COO_CHUNK = 1 << 20;
+
+// indices[first, first + count) as i32 at `target`; a non-integer is refused, naming its entry.
+function copyIndicesInto(engine: Engine, indices: ArrayLike<number>, first: number, count: number, target: number, what: string): void {
+  const out = engine.heap.i32(target, count);
+  if (indices instanceof Int32Array) { out.set(indices.subarray(first, first + count)); return; }
+  for (let j = 0; j < count; j++) {
+    const v = indices[first + j];
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new RangeError(`CsrMatrix.fromCoo: entry ${first + j}: ${what} index ${v} is not an integer`);
+    out[j] = v;
   }
-  return ptr;
+}
+
+// values[first, first + count) as f32 at `target`, or ones without values.
+function copyValuesInto(engine: Engine, values: ArrayLike<number> | undefined, first: number, count: number, target: number): void {
+  const out = engine.heap.f32(target, count);
+  if (!values) out.fill(1);
+  else if (ArrayBuffer.isView(values)) out.set((values as unknown as Float32Array).subarray(first, first + count));
+  else for (let j = 0; j < count; j++) out[j] = values[first + j];
+}
+
+// The error for entry e, which cooFirstInvalid found outside the shape or not finite.
+function invalidEntry(e: number, row: number, col: number, value: number, nRows: number, nCols: number): RangeError {
+  if (row < 0 || row >= nRows) return new RangeError(`CsrMatrix.fromCoo: entry ${e}: row ${row} is outside [0, ${nRows})`);
+  if (col < 0 || col >= nCols) return new RangeError(`CsrMatrix.fromCoo: entry ${e}: col ${col} is outside [0, ${nCols})`);
+  return new RangeError(`CsrMatrix.fromCoo: entry ${e} (row ${row}, col ${col}): value ${value} is not a finite number`);
 }

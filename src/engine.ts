@@ -26,8 +26,9 @@ export interface Kernels {
   heapBase(): Ptr;
   cooFirstInvalid(rows: Ptr, cols: Ptr, values: Ptr, nnz: number, nRows: number, nCols: number): number;
   isNonDecreasing(values: Ptr, n: number): number;
-  countToIndptr(rowIds: Ptr, nnz: number, nRows: number, indptr: Ptr): void;
-  scatterByRow(rowIds: Ptr, colIds: Ptr, values: Ptr, nnz: number, nRows: number, indptr: Ptr, cursor: Ptr, outIndices: Ptr, outData: Ptr): void;
+  addRowCounts(rowIds: Ptr, n: number, indptr: Ptr): void;
+  countsToIndptr(indptr: Ptr, nRows: number): void;
+  scatterRows(rowIds: Ptr, colIds: Ptr, values: Ptr, n: number, cursor: Ptr, outIndices: Ptr, outData: Ptr): void;
   sortRowsSumDuplicates(indptr: Ptr, indices: Ptr, data: Ptr, nRows: number): number;
   compactColumnsSizes(indptr: Ptr, indices: Ptr, nRows: number, nCols: number, outIndptr: Ptr, outOffsets: Ptr, last: Ptr): number;
   compactColumnsFill(indptr: Ptr, indices: Ptr, data: Ptr, nRows: number, nCols: number, columnIndptr: Ptr, offsets: Ptr, stream: Ptr, columnData: Ptr, cursors: Ptr, last: Ptr): void;

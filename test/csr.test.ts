@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CsrMatrix } from "../src/index.js";
+import { CsrMatrix, getEngine } from "../src/index.js";
 import { randomInteractions, seededRandom } from "./reference.js";
 
 // Dense accumulation in plain JS: the independent truth for COO → CSR.
@@ -37,6 +37,41 @@ describe("CsrMatrix", () => {
         for (let e = 1; e < indices.length; e++) expect(indices[e]).toBeGreaterThan(indices[e - 1]);
       }
     }
+  });
+
+  it("builds matrices larger than fromCoo's 2^20-entry chunk: duplicates across chunks, a row order broken only at a chunk boundary, an error past the first chunk", () => {
+    const nRows = 1000, nCols = 500, nnz = 2_500_000, chunk = 1 << 20;
+    const random = seededRandom(9);
+    const rows = new Int32Array(nnz), cols = new Int32Array(nnz), values = new Float32Array(nnz);
+    for (let e = 0; e < nnz; e++) { rows[e] = Math.floor(random() * nRows); cols[e] = Math.floor(random() * nCols); values[e] = 1 + Math.floor(random() * 4); }
+    // Each chunk in row order, but the second starts below where the first ended.
+    const ordered = Int32Array.from(rows);
+    ordered.subarray(0, chunk).sort(); ordered.subarray(chunk).sort();
+    for (let e = 0; e < chunk; e++) ordered[e] = 500 + (ordered[e] >> 1);
+    for (let e = chunk; e < nnz; e++) ordered[e] = ordered[e] >> 1;
+    for (const rowIds of [rows, ordered]) {
+      const dense = new Float64Array(nRows * nCols);
+      rowIds.forEach((r, e) => { dense[r * nCols + cols[e]] += values[e]; });
+      const m = CsrMatrix.fromCoo({ rows: rowIds, cols, values, shape: [nRows, nCols] });
+      const indptr = m.indptr, indices = m.indices, data = m.data;
+      let e = 0;
+      for (let r = 0; r < nRows; r++) {
+        expect(indptr[r]).toBe(e);
+        for (let c = 0; c < nCols; c++) {
+          if (dense[r * nCols + c] === 0) continue;
+          expect(indices[e]).toBe(c);
+          expect(data[e]).toBe(dense[r * nCols + c]);
+          e++;
+        }
+      }
+      expect(m.nnz).toBe(e);
+      m.dispose();
+    }
+    const heap = getEngine().heap, inUse = heap.bytesInUse;
+    const badCols = Int32Array.from(cols);
+    badCols[2_200_000] = nCols;
+    expect(() => CsrMatrix.fromCoo({ rows, cols: badCols, values, shape: [nRows, nCols] })).toThrow(/entry 2200000: col 500 is outside \[0, 500\)/);
+    expect(heap.bytesInUse).toBe(inUse); // nothing left allocated
   });
 
   it("transposes (CSR ↔ CSC) exactly, and twice is the identity", () => {
