@@ -1,6 +1,7 @@
 // One ALS timing run on the synthetic Last.fm-360K-shaped data, in its own process so
 // its peak memory is its own. Prints one JSON line. Run through bench/run.mjs.
-//   node bench/als.mjs --factors 64 --iterations 3 [--scale 1] [--solver cg]
+//   node bench/als.mjs --factors 64 --iterations 3 [--scale 1] [--solver cg] [--stages]
+// --stages prints the process's RSS (and wasm memory) after each step to stderr.
 
 import { parseArgs } from "node:util";
 import { AlternatingLeastSquares, CsrMatrix, bm25Weight, getEngine } from "../dist/index.js";
@@ -13,16 +14,24 @@ const { values: args } = parseArgs({
     scale: { type: "string", default: "1" },
     solver: { type: "string", default: "cg" },
     threads: { type: "string", default: "1" },
+    stages: { type: "boolean", default: false },
   },
 });
+const stage = (what) => {
+  if (!args.stages) return;
+  const mb = (bytes) => Math.round(bytes / 1e6);
+  console.error(`${what}: RSS ${mb(process.memoryUsage().rss)} MB, peak ${mb(process.resourceUsage().maxRSS * 1024)} MB, wasm ${mb(getEngine().heap.bytesReserved)} MB`);
+};
 
 const started = performance.now();
 let data = generateLastfm360kLike({ seed: 42, scale: Number(args.scale) });
 const generatedSeconds = (performance.now() - started) / 1000;
+stage("generated");
 
 // As implicit's Last.fm example: bm25 over the items × users matrix (K1 = 100, B = 0.8).
 const prepared = performance.now();
 let userItems = CsrMatrix.fromCoo(data);
+stage("CsrMatrix.fromCoo");
 const shape = data.shape, nnz = userItems.nnz;
 data = undefined; // the COO arrays are garbage from here on: the bench's, not the library's
 await collectGarbage();
@@ -34,13 +43,14 @@ const preparedSeconds = (performance.now() - prepared) / 1000;
 // The generator's COO arrays are this script's garbage, not the library's: collect them
 // so peak memory measures what a fit holds (run.mjs starts us with --expose-gc).
 await collectGarbage();
+stage("bm25 weighted, generator's arrays collected");
 
 const iterationSeconds = [];
 const model = new AlternatingLeastSquares({
   factors: Number(args.factors), iterations: Number(args.iterations), solver: args.solver,
   regularization: 0.01, seed: 1, threads: Number(args.threads),
 });
-await model.fit(userItems, { onIteration: (info) => iterationSeconds.push(info.seconds) });
+await model.fit(userItems, { onIteration: (info) => { iterationSeconds.push(info.seconds); stage(`iteration ${info.iteration}`); } });
 
 const sorted = [...iterationSeconds].sort((a, b) => a - b);
 console.log(JSON.stringify({
