@@ -11,7 +11,9 @@
 // mergeAllPairsHeaps). Heaps are indexed by copy position; entries hold row ids.
 
 import { STATE_WORDS, finishRow, laneOf, offerToHeap, stateLanes, withLane } from "./topk";
-import { pairLevels, pairScore, querySlot, secondLevels, targetSlot, upperBound } from "./topk-quantized";
+import {
+  boundEpsilon, pairLevels, pairScore, quantizedBlockTargets, querySlot, secondLevels, storeQueryBounds, targetSlot, upperBound,
+} from "./topk-quantized";
 
 // One thread's heaps for nRows positions: ids (n i32 each), scores (n f32 each), sizes
 // (i32) and thresholds (f32: the n-th best once full, else -inf), in that order.
@@ -65,29 +67,22 @@ export function allPairsUnit(
   const nGroups = (nQueries + 3) >> 2;
   const groups = scratch;
   const state = scratch + (<usize>nGroups * 4 * <usize>kq << 1);
-  const epsilon: f32 = <f32>(k + 16) * 1.2e-7;
-  const slack: f32 = 1 + epsilon;
-  const blockTargets = max(8, <i32>(<usize>65536 / (<usize>kq << 1)) & ~1);
+  const epsilon = boundEpsilon(k);
+  const blockTargets = quantizedBlockTargets(kq);
 
   // Each query's 16-bit row, copied from the pair layout into its group, and its state as
   // topKQuantized sets it (the same quantization: quantizeRows made both).
   for (let q = 0; q < nGroups * 4; q++) {
     const p = unitStart + q;
     const slot = querySlot(groups, q, kq);
-    let levels: f64 = 0;
     for (let i = 0; i < kq; i += 8) {
-      const chunk = p < unitEnd ? v128.load(targetSlot(quantized, p, kq) + (<usize>i << 2)) : i32x4.splat(0);
-      v128.store(slot + (<usize>i << 3), chunk);
-      for (let j = 0; j < 8; j++) { const l = <f64>load<i16>(slot + (<usize>i << 3) + (<usize>j << 1)); levels += l * l; }
+      v128.store(slot + (<usize>i << 3), p < unitEnd ? v128.load(targetSlot(quantized, p, kq) + (<usize>i << 2)) : i32x4.splat(0));
     }
     const st = state + <usize>q * (STATE_WORDS << 2);
     if (p >= unitEnd) { memory.fill(st, 0, STATE_WORDS << 2); continue; }
     const at = <usize>p << 2;
-    const scale = load<f32>(scales + at);
     store<f32>(st, load<f32>(invNorms + at), 4);
-    store<f32>(st, scale, 16);
-    store<f32>(st, <f32>(<f64>scale * Math.sqrt(levels) * (1 + 1e-6)), 20); // ‖q̂‖
-    store<f32>(st, (load<f32>(residuals + at) + epsilon * load<f32>(norms + at)) * slack, 24); // ‖r_q‖ + rounding slack
+    storeQueryBounds(st, slot, kq, load<f32>(scales + at), load<f32>(residuals + at), load<f32>(norms + at), epsilon);
   }
 
   for (let blockStart = unitStart & ~1; blockStart < nRows; blockStart += blockTargets) {

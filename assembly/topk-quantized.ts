@@ -47,6 +47,35 @@ function quantizeRow(row: usize, k: i32, kq: i32, bound: i32, out: usize, chunkS
   return scale;
 }
 
+// Float rounding in the exact score, the bound and the scaling: a few ulps per product.
+// @ts-ignore: decorator
+@inline
+export function boundEpsilon(k: i32): f32 {
+  return <f32>(k + 16) * 1.2e-7;
+}
+
+// Targets per block: 64 KB of 16-bit rows, which stay in L2 while every query group passes.
+// @ts-ignore: decorator
+@inline
+export function quantizedBlockTargets(kq: i32): i32 {
+  return max(8, <i32>(<usize>65536 / (<usize>kq << 1)) & ~1);
+}
+
+/**
+ * A query's terms of the bound in its state (STATE_WORDS words at st): its scale s_q (byte
+ * 16), ‖q̂‖ = s_q‖q̃‖ from its 16-bit row at `slot` (query layout; byte 20), and
+ * ‖r_q‖ + ε‖q‖ with slack for rounding (byte 24).
+ */
+// @ts-ignore: decorator
+@inline
+export function storeQueryBounds(st: usize, slot: usize, kq: i32, scale: f32, residual: f32, norm: f32, epsilon: f32): void {
+  let levels: f64 = 0;
+  for (let i = 0; i < kq; i++) { const l = <f64>load<i16>(slot + <usize>(i >> 3) * 64 + (<usize>(i & 7) << 1)); levels += l * l; }
+  store<f32>(st, scale, 16);
+  store<f32>(st, <f32>(<f64>scale * Math.sqrt(levels) * (1 + 1e-6)), 20);
+  store<f32>(st, (residual + epsilon * norm) * (1 + epsilon), 24);
+}
+
 // Layouts, so the scoring loop walks two pointers with constant offsets (V8 keeps few
 // general registers free for wasm; per-row pointers made it recompute addresses inside
 // the loop): targets in pairs, chunk i of the pair's two rows side by side (32 bytes per
@@ -119,10 +148,9 @@ export function topKQuantized(
   const rowBytes = <usize>k << 2;
   const bound = quantizationBound(kq);
   const nGroups = (nQueries + 3) >> 2;
-  // Float rounding in the exact score, the bound and the scaling: a few ulps per product.
-  const epsilon: f32 = <f32>(k + 16) * 1.2e-7;
+  const epsilon = boundEpsilon(k);
   const slack: f32 = 1 + epsilon;
-  const blockTargets = max(8, <i32>(<usize>65536 / (<usize>kq << 1)) & ~1);
+  const blockTargets = quantizedBlockTargets(kq);
 
   for (let q = 0; q < nQueries; q++) {
     const row = queryIds ? load<i32>(queryIds + (<usize>q << 2)) : q;
@@ -131,15 +159,11 @@ export function topKQuantized(
     const st = state + <usize>q * (STATE_WORDS << 2);
     const quantizedQuery = querySlot(queryQuantized, q, kq);
     const scale = quantizeRow(query, k, kq, bound, quantizedQuery, 64, st + 24);
-    let levels: f64 = 0;
-    for (let i = 0; i < kq; i++) { const l = <f64>load<i16>(quantizedQuery + <usize>(i >> 3) * 64 + (<usize>(i & 7) << 1)); levels += l * l; }
     store<i32>(st, 0);
     store<f32>(st, cosine ? (norm > 0 ? 1 / norm : 0) : 1, 4);
     store<f32>(st, norm, 8);
     store<i32>(st, 0, 12);
-    store<f32>(st, scale, 16);
-    store<f32>(st, <f32>(<f64>scale * Math.sqrt(levels) * (1 + 1e-6)), 20); // ‖q̂‖
-    store<f32>(st, (load<f32>(st, 24) + epsilon * norm) * slack, 24); // ‖r_q‖ + rounding slack
+    storeQueryBounds(st, quantizedQuery, kq, scale, load<f32>(st, 24), norm, epsilon);
     if (excludeIndptr) flagExclusions(mask, excludeIndptr, excludeIndices, excludeByPosition ? q : row, <u32>1 << q, true);
   }
 
