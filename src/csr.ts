@@ -72,8 +72,16 @@ export class CsrMatrix {
     const chunk = Math.max(1, Math.min(nnz, COO_CHUNK));
     const owned: number[] = [];
     const alloc = (bytes: number) => { const ptr = heap.alloc(Math.max(bytes, 4)); owned.push(ptr); return ptr; };
-    const stage = heap.alloc(chunk * 4 * 3);
-    const stageRows = stage, stageCols = stage + chunk * 4, stageValues = stage + chunk * 8;
+    // Entries [first, first + count) of the caller's arrays, as i32 row ids, i32 cols, f32 values.
+    const copyChunk = (first: number, count: number, rowsAt: number, colsAt: number, valuesAt: number) => {
+      copyIndicesInto(engine, coo.rows, first, count, rowsAt, "rows");
+      copyIndicesInto(engine, coo.cols, first, count, colsAt, "cols");
+      copyValuesInto(engine, coo.values, first, count, valuesAt);
+    };
+    // Scratch first, below the matrix, so freeing it leaves one hole at the bottom of the
+    // heap rather than gaps beside the blocks that stay.
+    const scratch = [heap.alloc(chunk * 4)];
+    const stageRows = scratch[0];
     try {
       const indptrPtr = alloc((nRows + 1) * 4), indicesPtr = alloc(nnz * 4), dataPtr = alloc(nnz * 4);
       heap.i32(indptrPtr, nRows + 1).fill(0);
@@ -81,9 +89,7 @@ export class CsrMatrix {
       for (let first = 0; first < nnz; first += chunk) {
         const count = Math.min(chunk, nnz - first);
         const cols = indicesPtr + first * 4, values = dataPtr + first * 4;
-        copyIndicesInto(engine, coo.rows, first, count, stageRows, "rows");
-        copyIndicesInto(engine, coo.cols, first, count, cols, "cols");
-        copyValuesInto(engine, coo.values, first, count, values);
+        copyChunk(first, count, stageRows, cols, values);
         const bad = kernels.cooFirstInvalid(stageRows, cols, values, count, nRows, nCols);
         if (bad >= 0) throw invalidEntry(first + bad, heap.i32(stageRows, count)[bad], heap.i32(cols, count)[bad], coo.values ? coo.values[first + bad] : 1, nRows, nCols);
         kernels.addRowCounts(stageRows, count, indptrPtr);
@@ -93,17 +99,14 @@ export class CsrMatrix {
       }
       kernels.countsToIndptr(indptrPtr, nRows);
       if (!inOrder) {
-        const cursor = alloc(nRows * 4);
+        for (const bytes of [nRows * 4, chunk * 4, chunk * 4]) scratch.push(heap.alloc(bytes));
+        const [, cursor, stageCols, stageValues] = scratch;
         heap.i32(cursor, nRows).set(heap.i32(indptrPtr, nRows));
         for (let first = 0; first < nnz; first += chunk) {
           const count = Math.min(chunk, nnz - first);
-          copyIndicesInto(engine, coo.rows, first, count, stageRows, "rows");
-          copyIndicesInto(engine, coo.cols, first, count, stageCols, "cols");
-          copyValuesInto(engine, coo.values, first, count, stageValues);
+          copyChunk(first, count, stageRows, stageCols, stageValues);
           kernels.scatterRows(stageRows, stageCols, stageValues, count, cursor, indicesPtr, dataPtr);
         }
-        heap.release(cursor);
-        owned.pop();
       }
       const finalNnz = kernels.sortRowsSumDuplicates(indptrPtr, indicesPtr, dataPtr, nRows);
       return new CsrMatrix(engine, nRows, nCols, finalNnz, indptrPtr, indicesPtr, dataPtr);
@@ -111,7 +114,7 @@ export class CsrMatrix {
       for (const ptr of owned) heap.release(ptr);
       throw error;
     } finally {
-      heap.release(stage);
+      for (const ptr of scratch) heap.release(ptr);
     }
   }
 
@@ -292,7 +295,8 @@ function maxIndex(indices: ArrayLike<number>, what: string): number {
 
 // Copies indices into wasm as int32. Typed int32 input is copied as is; anything else is
 // checked to hold integers, so 1.5 or "3" fail loudly instead of being truncated.
-// Entries fromCoo stages in wasm memory at once (12 bytes each: row, col, value).
+// Entries fromCoo stages in wasm memory at once: their row ids (4 bytes each), and for
+// input out of row order their cols and values too (12 bytes each).
 const COO_CHUNK = 1 << 20;
 
 // indices[first, first + count) as i32 at `target`; a non-integer is refused, naming its entry.
