@@ -15,16 +15,17 @@ function gapUnits(gap: u32): u32 {
   return gap < ESCAPE ? 1 : 3;
 }
 
+// The host builds the layout a range of rows at a time (so a first use runs only one range
+// in V8's baseline tier): it zeroes outIndptr, outOffsets and `last`, counts every range
+// with compactColumnsCount, sums with compactColumnsSizes, then starts the cursors at the
+// columns' starts (entries, then stream units) and fills every range in order.
+
 /**
- * First pass: indptr (entries) and offsets (stream units) of the columns of an
- * nRows × nCols CSR matrix. `last` is nCols u32 of scratch. Returns the stream's length.
+ * First pass over rows [rowStart, rowEnd): each column's entries into outIndptr[c + 1] and
+ * stream units into outOffsets[c + 1]. `last` (nCols u32) is each column's last row id.
  */
-export function compactColumnsSizes(indptr: usize, indices: usize, nRows: i32, nCols: i32, outIndptr: usize, outOffsets: usize, last: usize): u32 {
-  const columnBytes = (<usize>nCols + 1) << 2;
-  memory.fill(outIndptr, 0, columnBytes);
-  memory.fill(outOffsets, 0, columnBytes);
-  memory.fill(last, 0, <usize>nCols << 2);
-  for (let r = 0; r < nRows; r++) {
+export function compactColumnsCount(indptr: usize, indices: usize, rowStart: i32, rowEnd: i32, outIndptr: usize, outOffsets: usize, last: usize): void {
+  for (let r = rowStart; r < rowEnd; r++) {
     const end = load<i32>(indptr + ((<usize>r + 1) << 2));
     for (let e = load<i32>(indptr + (<usize>r << 2)); e < end; e++) {
       const c = <usize>load<i32>(indices + (<usize>e << 2)) << 2;
@@ -33,6 +34,10 @@ export function compactColumnsSizes(indptr: usize, indices: usize, nRows: i32, n
       store<u32>(last + c, <u32>r);
     }
   }
+}
+
+/** The counts made indptr and offsets (prefix sums); returns the stream's length in units. */
+export function compactColumnsSizes(nCols: i32, outIndptr: usize, outOffsets: usize): u32 {
   for (let c = 0; c < nCols; c++) {
     const o = <usize>c << 2;
     store<i32>(outIndptr + o + 4, load<i32>(outIndptr + o + 4) + load<i32>(outIndptr + o));
@@ -42,21 +47,17 @@ export function compactColumnsSizes(indptr: usize, indices: usize, nRows: i32, n
 }
 
 /**
- * Second pass: writes the stream and data laid out by compactColumnsSizes. Rows are
- * visited in order, so each column's ids arrive sorted. `cursors` is 2·nCols u32 of
- * scratch, `last` nCols u32.
+ * Second pass over rows [rowStart, rowEnd): writes their entries' gaps to the stream and
+ * values to columnData. Rows come in order, so each column's ids arrive sorted. `cursors`
+ * is 2·nCols u32 (next entry, next stream unit of each column), `last` nCols u32.
  */
 export function compactColumnsFill(
-  indptr: usize, indices: usize, data: usize, nRows: i32, nCols: i32,
-  columnIndptr: usize, offsets: usize, stream: usize, columnData: usize, cursors: usize, last: usize,
+  indptr: usize, indices: usize, data: usize, rowStart: i32, rowEnd: i32, nCols: i32,
+  stream: usize, columnData: usize, cursors: usize, last: usize,
 ): void {
-  const columnBytes = <usize>nCols << 2;
   const entryCursor = cursors;
-  const streamCursor = cursors + columnBytes;
-  memory.copy(entryCursor, columnIndptr, columnBytes);
-  memory.copy(streamCursor, offsets, columnBytes);
-  memory.fill(last, 0, columnBytes);
-  for (let r = 0; r < nRows; r++) {
+  const streamCursor = cursors + (<usize>nCols << 2);
+  for (let r = rowStart; r < rowEnd; r++) {
     const end = load<i32>(indptr + ((<usize>r + 1) << 2));
     for (let e = load<i32>(indptr + (<usize>r << 2)); e < end; e++) {
       const c = <usize>load<i32>(indices + (<usize>e << 2)) << 2;

@@ -1,12 +1,12 @@
 // The edgerec WebAssembly module: allocation-free kernels over host-planned memory.
 // The host (src/) owns every byte past heapBase(); kernels take raw pointers.
 
-export { cooFirstInvalid, isNonDecreasing, addRowCounts, countsToIndptr, scatterRows, sortRowsSumDuplicates, transpose } from "./sparse";
+export { cooFirstInvalid, isNonDecreasing, addRowCounts, countsToIndptr, scatterRows, sortRowsSumDuplicates, transposeRows } from "./sparse";
 export { gramSegments, gramSegment, gramCombine, firstNonFinite, cgChunkRows, solveRowsCg, solveRowsCholesky, buildRowSystem, choleskyFactor, choleskySolve, lossRows, regularizationRows, sumAbs } from "./als";
 export { inverseNorms, rowNorms, topKBlocked } from "./topk";
 export { quantizeRows, topKQuantized } from "./topk-quantized";
 export { allPairsHeapBytes, allPairsReset, allPairsUnit, mergeAllPairsHeaps, finishAllPairs } from "./topk-all-pairs";
-export { compactColumnsSizes, compactColumnsFill, compactColumnsDecode } from "./compact-columns";
+export { compactColumnsCount, compactColumnsSizes, compactColumnsFill, compactColumnsDecode } from "./compact-columns";
 export { symmetricMatVec, dotRows, accumulateRows } from "./vector";
 export { fillUniform, fillNormal } from "./random";
 export { bprRowIds, bprInitialize, bprSamples, bprDrawSamples } from "./bpr";

@@ -141,20 +141,17 @@ function swap(keys: usize, vals: usize, a: i32, b: i32): void {
 }
 
 /**
- * CSR (nRows×nCols) → its transpose in CSR form (equivalently the CSC of the input).
- * A counting sort by column; rows are visited in order, so every output row comes
- * out sorted. `outIndptr` has nCols+1 entries, `cursor` nCols entries of scratch.
+ * Scatters rows [rowStart, rowEnd) of a CSR matrix into its transpose: entry (r, c) goes
+ * to the next free slot of column c, `cursor` (nCols i32, starting as the transpose's row
+ * starts) advancing. Called on consecutive row ranges in order, every column's rows arrive
+ * sorted. The host calls it a range at a time, so a first use runs only one range in V8's
+ * baseline tier.
  */
-export function transpose(
-  indptr: usize, indices: usize, data: usize, nRows: i32, nCols: i32,
-  outIndptr: usize, cursor: usize, outIndices: usize, outData: usize,
+export function transposeRows(
+  indptr: usize, indices: usize, data: usize, rowStart: i32, rowEnd: i32,
+  cursor: usize, outIndices: usize, outData: usize,
 ): void {
-  const nnz = load<i32>(indptr + (<usize>nRows << 2));
-  memory.fill(outIndptr, 0, (<usize>nCols + 1) << 2);
-  addRowCounts(indices, nnz, outIndptr);
-  countsToIndptr(outIndptr, nCols);
-  memory.copy(cursor, outIndptr, <usize>nCols << 2);
-  for (let r = 0; r < nRows; r++) {
+  for (let r = rowStart; r < rowEnd; r++) {
     const end = load<i32>(indptr + ((<usize>r + 1) << 2));
     for (let e = load<i32>(indptr + (<usize>r << 2)); e < end; e++) {
       const o = <usize>e << 2;

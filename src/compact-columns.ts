@@ -2,7 +2,7 @@
 // assembly/compact-columns.ts): ALS's item half-step reads each item's users in order, so
 // it keeps the items × users copy of the training matrix at ~6 bytes an entry instead of 8.
 
-import { longestRow, type CsrMatrix } from "./csr.js";
+import { longestRow, rowRanges, type CsrMatrix } from "./csr.js";
 import type { Engine } from "./engine.js";
 import { blockBytes } from "./memory-plan.js";
 
@@ -27,12 +27,22 @@ export class CompactColumns {
     const n = matrix.nCols;
     const owned: number[] = [];
     const alloc = (bytes: number) => { const ptr = heap.alloc(Math.max(bytes, 4)); owned.push(ptr); return ptr; };
+    // Scratch: each column's last row id (n u32), then its cursors (entry, stream unit).
     const scratch = heap.alloc(Math.max(3 * n, 1) * 4);
+    const last = scratch, cursors = scratch + n * 4;
     try {
       const indptrPtr = alloc((n + 1) * 4), offsetsPtr = alloc((n + 1) * 4);
-      const streamUnits = kernels.compactColumnsSizes(matrix.indptrPtr, matrix.indicesPtr, matrix.nRows, n, indptrPtr, offsetsPtr, scratch) >>> 0;
+      const ranges = rowRanges(matrix.indptr);
+      heap.i32(indptrPtr, n + 1).fill(0);
+      heap.i32(offsetsPtr, n + 1).fill(0);
+      heap.i32(last, n).fill(0);
+      for (const [start, end] of ranges) kernels.compactColumnsCount(matrix.indptrPtr, matrix.indicesPtr, start, end, indptrPtr, offsetsPtr, last);
+      const streamUnits = kernels.compactColumnsSizes(n, indptrPtr, offsetsPtr) >>> 0;
       const streamPtr = alloc(streamUnits * 2), dataPtr = alloc(matrix.nnz * 4);
-      kernels.compactColumnsFill(matrix.indptrPtr, matrix.indicesPtr, matrix.dataPtr, matrix.nRows, n, indptrPtr, offsetsPtr, streamPtr, dataPtr, scratch, scratch + 2 * n * 4);
+      heap.i32(last, n).fill(0);
+      heap.i32(cursors, n).set(heap.i32(indptrPtr, n));
+      heap.i32(cursors + n * 4, n).set(heap.i32(offsetsPtr, n));
+      for (const [start, end] of ranges) kernels.compactColumnsFill(matrix.indptrPtr, matrix.indicesPtr, matrix.dataPtr, start, end, n, streamPtr, dataPtr, cursors, last);
       return new CompactColumns(engine, n, matrix.nRows, matrix.nnz, indptrPtr, offsetsPtr, streamPtr, dataPtr);
     } catch (error) {
       for (const ptr of owned) heap.release(ptr);

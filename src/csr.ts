@@ -203,7 +203,13 @@ export class CsrMatrix {
     const cursorPtr = heap.alloc(Math.max(this.nCols, 1) * 4);
     const indicesPtr = heap.alloc(this.nnz * 4);
     const dataPtr = heap.alloc(this.nnz * 4);
-    kernels.transpose(this.indptrPtr, this.indicesPtr, this.dataPtr, this.nRows, this.nCols, indptrPtr, cursorPtr, indicesPtr, dataPtr);
+    // A counting sort by column, rows visited in order, so every output row comes out sorted.
+    const counts = heap.i32(indptrPtr, this.nCols + 1);
+    counts.fill(0);
+    for (let first = 0; first < this.nnz; first += COO_CHUNK) kernels.addRowCounts(this.indicesPtr + first * 4, Math.min(COO_CHUNK, this.nnz - first), indptrPtr);
+    kernels.countsToIndptr(indptrPtr, this.nCols);
+    heap.i32(cursorPtr, this.nCols).set(heap.i32(indptrPtr, this.nCols));
+    for (const [start, end] of rowRanges(this.indptr)) kernels.transposeRows(this.indptrPtr, this.indicesPtr, this.dataPtr, start, end, cursorPtr, indicesPtr, dataPtr);
     heap.release(cursorPtr);
     return new CsrMatrix(this.engine, this.nCols, this.nRows, this.nnz, indptrPtr, indicesPtr, dataPtr);
   }
@@ -279,6 +285,28 @@ export function longestRow(indptr: Int32Array): number {
   return longest;
 }
 
+/**
+ * @internal Consecutive row ranges [start, end) covering a CSR matrix, each of about
+ * `entries` entries (at least one row). One-pass kernels over a whole matrix are called a
+ * range at a time: V8 runs a wasm function's first call in its baseline tier (2–2.5×
+ * slower) and swaps in the optimized code only for later calls.
+ */
+export function rowRanges(indptr: Int32Array, entries = COO_CHUNK): Array<[number, number]> {
+  const nRows = indptr.length - 1;
+  const ranges: Array<[number, number]> = [];
+  for (let start = 0; start < nRows;) {
+    let end = start + 1;
+    const limit = indptr[start] + entries;
+    // The last row starting within the budget closes the range (binary search).
+    let lo = end, hi = nRows;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (indptr[mid] <= limit) lo = mid; else hi = mid - 1; }
+    end = Math.max(end, lo);
+    ranges.push([start, end]);
+    start = end;
+  }
+  return ranges;
+}
+
 function checkDimension(n: number, what: string): void {
   if (!Number.isInteger(n) || n < 0 || n >= 2 ** 31) throw new RangeError(`CsrMatrix.fromCoo: shape ${what} ${n} is not a valid dimension`);
 }
@@ -293,13 +321,13 @@ function maxIndex(indices: ArrayLike<number>, what: string): number {
   return max;
 }
 
-// Copies indices into wasm as int32. Typed int32 input is copied as is; anything else is
-// checked to hold integers, so 1.5 or "3" fail loudly instead of being truncated.
 // Entries fromCoo stages in wasm memory at once: their row ids (4 bytes each), and for
 // input out of row order their cols and values too (12 bytes each).
 const COO_CHUNK = 1 << 20;
 
-// indices[first, first + count) as i32 at `target`; a non-integer is refused, naming its entry.
+// indices[first, first + count) as i32 at `target`. Typed int32 input is copied as is;
+// anything else is checked to hold integers, so 1.5 or "3" fail loudly instead of being
+// truncated (the error names the entry).
 function copyIndicesInto(engine: Engine, indices: ArrayLike<number>, first: number, count: number, target: number, what: string): void {
   const out = engine.heap.i32(target, count);
   if (indices instanceof Int32Array) { out.set(indices.subarray(first, first + count)); return; }

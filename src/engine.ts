@@ -30,10 +30,11 @@ export interface Kernels {
   countsToIndptr(indptr: Ptr, nRows: number): void;
   scatterRows(rowIds: Ptr, colIds: Ptr, values: Ptr, n: number, cursor: Ptr, outIndices: Ptr, outData: Ptr): void;
   sortRowsSumDuplicates(indptr: Ptr, indices: Ptr, data: Ptr, nRows: number): number;
-  compactColumnsSizes(indptr: Ptr, indices: Ptr, nRows: number, nCols: number, outIndptr: Ptr, outOffsets: Ptr, last: Ptr): number;
-  compactColumnsFill(indptr: Ptr, indices: Ptr, data: Ptr, nRows: number, nCols: number, columnIndptr: Ptr, offsets: Ptr, stream: Ptr, columnData: Ptr, cursors: Ptr, last: Ptr): void;
+  compactColumnsCount(indptr: Ptr, indices: Ptr, rowStart: number, rowEnd: number, outIndptr: Ptr, outOffsets: Ptr, last: Ptr): void;
+  compactColumnsSizes(nCols: number, outIndptr: Ptr, outOffsets: Ptr): number;
+  compactColumnsFill(indptr: Ptr, indices: Ptr, data: Ptr, rowStart: number, rowEnd: number, nCols: number, stream: Ptr, columnData: Ptr, cursors: Ptr, last: Ptr): void;
   compactColumnsDecode(columnIndptr: Ptr, offsets: Ptr, stream: Ptr, start: number, end: number, outIndices: Ptr): void;
-  transpose(indptr: Ptr, indices: Ptr, data: Ptr, nRows: number, nCols: number, outIndptr: Ptr, cursor: Ptr, outIndices: Ptr, outData: Ptr): void;
+  transposeRows(indptr: Ptr, indices: Ptr, data: Ptr, rowStart: number, rowEnd: number, cursor: Ptr, outIndices: Ptr, outData: Ptr): void;
   gramSegments(nRows: number): number;
   gramSegment(y: Ptr, nRows: number, k: number, segment: number, partial: Ptr): void;
   gramCombine(partials: Ptr, nSegments: number, k: number, scale: number, out: Ptr): void;

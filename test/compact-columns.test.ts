@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { CsrMatrix, getEngine } from "../src/index.js";
 import { CompactColumns } from "../src/compact-columns.js";
 import { gramOf } from "../src/gram.js";
-import { seededRandom } from "./reference.js";
+import { firstDifference, seededRandom } from "./reference.js";
 
 // Users 0..nRows of a few columns, with the gaps the encoding must get right.
 function gappyMatrix() {
@@ -40,6 +40,22 @@ describe("CompactColumns", () => {
     expect(compact.streamBytes()).toBe(2 * units);
     expect(CompactColumns.bytesNeeded(matrix.nRows, matrix.nCols, matrix.nnz)).toBeGreaterThanOrEqual(
       compact.streamBytes() + 4 * matrix.nnz + 8 * (matrix.nCols + 1));
+    compact.dispose(); plain.dispose(); matrix.dispose();
+  });
+
+  it("encodes a matrix past one 2^20-entry range the same as the plain transpose", () => {
+    const nRows = 200_000, nCols = 60;
+    const random = seededRandom(31);
+    const rows: number[] = [], cols: number[] = [], values: number[] = [];
+    // Dense columns (1-unit gaps) beside sparse ones whose gaps cross 0xFFFF.
+    for (let r = 0; r < nRows; r++) for (let c = 0; c < nCols; c++) if (random() < (c < 40 ? 0.15 : 0.00002)) { rows.push(r); cols.push(c); values.push(1 + Math.floor(random() * 9)); }
+    const matrix = CsrMatrix.fromCoo({ rows: Int32Array.from(rows), cols: Int32Array.from(cols), values: Float32Array.from(values), shape: [nRows, nCols] });
+    expect(matrix.nnz).toBeGreaterThan(1.1 * (1 << 20));
+    const plain = matrix.transpose();
+    const compact = CompactColumns.transposeOf(matrix);
+    expect(firstDifference(compact.indptr, plain.indptr)).toBe(-1);
+    expect(firstDifference(compact.decodeIndices(), plain.indices)).toBe(-1);
+    expect(firstDifference(compact.data, plain.data)).toBe(-1);
     compact.dispose(); plain.dispose(); matrix.dispose();
   });
 

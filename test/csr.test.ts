@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CsrMatrix, getEngine } from "../src/index.js";
-import { randomInteractions, seededRandom } from "./reference.js";
+import { rowRanges } from "../src/csr.js";
+import { firstDifference, randomInteractions, seededRandom } from "./reference.js";
 
 // Dense accumulation in plain JS: the independent truth for COO → CSR.
 function denseFromCoo(rows: number[], cols: number[], values: number[], nRows: number, nCols: number): number[][] {
@@ -53,18 +54,15 @@ describe("CsrMatrix", () => {
       const dense = new Float64Array(nRows * nCols);
       rowIds.forEach((r, e) => { dense[r * nCols + cols[e]] += values[e]; });
       const m = CsrMatrix.fromCoo({ rows: rowIds, cols, values, shape: [nRows, nCols] });
-      const indptr = m.indptr, indices = m.indices, data = m.data;
-      let e = 0;
+      // The CSR the dense accumulation implies, row by row, columns ascending.
+      const indptr = new Int32Array(nRows + 1), indices: number[] = [], data: number[] = [];
       for (let r = 0; r < nRows; r++) {
-        expect(indptr[r]).toBe(e);
-        for (let c = 0; c < nCols; c++) {
-          if (dense[r * nCols + c] === 0) continue;
-          expect(indices[e]).toBe(c);
-          expect(data[e]).toBe(dense[r * nCols + c]);
-          e++;
-        }
+        for (let c = 0; c < nCols; c++) if (dense[r * nCols + c] !== 0) { indices.push(c); data.push(dense[r * nCols + c]); }
+        indptr[r + 1] = indices.length;
       }
-      expect(m.nnz).toBe(e);
+      expect(firstDifference(m.indptr, indptr)).toBe(-1);
+      expect(firstDifference(m.indices, indices)).toBe(-1);
+      expect(firstDifference(m.data, data)).toBe(-1);
       m.dispose();
     }
     const heap = getEngine().heap, inUse = heap.bytesInUse;
@@ -86,6 +84,35 @@ describe("CsrMatrix", () => {
     expect(Array.from(back.indptr)).toEqual(Array.from(m.indptr));
     expect(Array.from(back.indices)).toEqual(Array.from(m.indices));
     expect(Array.from(back.data)).toEqual(Array.from(m.data));
+  });
+
+  it("cuts rows into ranges of about n entries (hand-worked), a row longer than n alone", () => {
+    const indptr = Int32Array.from([0, 3, 3, 10, 11, 20]);
+    expect(rowRanges(indptr, 5)).toEqual([[0, 2], [2, 3], [3, 4], [4, 5]]);
+    expect(rowRanges(indptr, 100)).toEqual([[0, 5]]);
+    expect(rowRanges(Int32Array.from([0]), 5)).toEqual([]);
+    expect(rowRanges(Int32Array.from([0, 0, 0]), 5)).toEqual([[0, 2]]);
+  });
+
+  it("transposes a matrix past one 2^20-entry range exactly (against a transpose in plain JS)", () => {
+    const nRows = 3000, nCols = 1000;
+    const random = seededRandom(21);
+    const rows: number[] = [], cols: number[] = [], values: number[] = [];
+    for (let r = 0; r < nRows; r++) for (let c = 0; c < nCols; c++) if (random() < 0.45) { rows.push(r); cols.push(c); values.push(1 + Math.floor(random() * 50)); }
+    const m = CsrMatrix.fromCoo({ rows: Int32Array.from(rows), cols: Int32Array.from(cols), values: Float32Array.from(values), shape: [nRows, nCols] });
+    expect(m.nnz).toBeGreaterThan(1.2 * (1 << 20));
+    expect(rowRanges(m.indptr).length).toBeGreaterThan(1);
+    // Column by column, rows ascending: the reference transpose.
+    const byColumn: Array<Array<[number, number]>> = Array.from({ length: nCols }, () => []);
+    rows.forEach((r, e) => byColumn[cols[e]].push([r, values[e]]));
+    const indptr = new Int32Array(nCols + 1), indices = new Int32Array(rows.length), data = new Float32Array(rows.length);
+    let e = 0;
+    byColumn.forEach((entries, c) => { for (const [r, v] of entries) { indices[e] = r; data[e++] = v; } indptr[c + 1] = e; });
+    const t = m.transpose();
+    expect(firstDifference(t.indptr, indptr)).toBe(-1);
+    expect(firstDifference(t.indices, indices)).toBe(-1);
+    expect(firstDifference(t.data, data)).toBe(-1);
+    t.dispose(); m.dispose();
   });
 
   it("infers the shape, defaults values to 1 and keeps empty rows", () => {

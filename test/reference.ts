@@ -94,3 +94,10 @@ export const implicitCounts = [
   [0, 1, 0, 0, 0, 1],
   [0, 0, 0, 0, 1, 1],
 ];
+
+/** The first index where two arrays differ (length included), or -1: one check for million-entry arrays. */
+export function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}
