@@ -3,7 +3,9 @@
 // users, θ = the 10th best q·t; a target must be scored when its bound reaches θ. Bounds:
 // the norm bound ‖q‖‖t‖ (what topKQuantized prunes with), and q_h·t_h + ‖q_tail‖‖t_tail‖
 // with the factors rotated onto the principal axes of YᵀY and the first h axes exact. Also
-// the share of the first pass's 4 × 2 tiles (norm order) a 1-axis bound would still leave.
+// the share of the first pass's 4 × 2 tiles (norm order) such a bound would still leave:
+// a pass over h of k axes first, the rest only for those tiles, costs h/k + (share)·(k−h)/k
+// of today's first pass (θ here is the final 10th best, so the shares are a best case).
 //   node bench/recommend-bounds.mjs [--users 60]
 
 import { readFileSync } from "node:fs";
@@ -37,14 +39,15 @@ console.log(`items' energy on the first 1 / 4 / 16 axes: ${[1, 4, 16].map((h) =>
 const rotate = (m, row) => { const out = new Float64Array(k); for (let j = 0; j < k; j++) { let s = 0; for (let d = 0; d < k; d++) s += m[row * k + d] * V[d][axes[j]]; out[j] = s; } return out; };
 const R = new Float64Array(nItems * k);
 for (let i = 0; i < nItems; i++) R.set(rotate(Y, i), i * k);
-const heads = [1, 4, 16];
+const heads = [1, 4, 8, 16];
 const tails = heads.map((h) => Float64Array.from({ length: nItems }, (_, i) => { let s = 0; for (let d = h; d < k; d++) s += R[i * k + d] ** 2; return Math.sqrt(s); }));
 const norms = Float64Array.from({ length: nItems }, (_, i) => Math.hypot(...R.subarray(i * k, (i + 1) * k)));
 const normOrder = Int32Array.from({ length: nItems }, (_, i) => i).sort((a, b) => norms[b] - norms[a]);
 
 const nUsers = Number(args.users) - (Number(args.users) % 4);
 const passed = { norm: 0, ...Object.fromEntries(heads.map((h) => [h, 0])) };
-let tilesNorm = 0, tilesHead = 0;
+let tilesNorm = 0;
+const tilesLeft = heads.map(() => 0);
 for (let g = 0; g < nUsers / 4; g++) {
   const group = [0, 1, 2, 3].map((j) => {
     const q = rotate(X, (((g * 4 + j) * 5981) % model.nUsers));
@@ -56,17 +59,20 @@ for (let g = 0; g < nUsers / 4; g++) {
       if (qNorm * norms[t] >= theta) passed.norm++;
       heads.forEach((h, hi) => { let s = 0; for (let d = 0; d < h; d++) s += q[d] * R[t * k + d]; if (s + qTails[hi] * tails[hi][t] >= theta) passed[h]++; });
     }
-    return { q, theta, qNorm, qTail: qTails[0] };
+    return { q, theta, qNorm, qTails };
   });
   for (let c = 0; c < nItems; c += 2) {
     const pair = [normOrder[c], normOrder[Math.min(c + 1, nItems - 1)]];
     const active = group.filter((u) => u.qNorm * norms[pair[0]] >= u.theta);
     if (active.length === 0) break;
     tilesNorm++;
-    if (active.some((u) => pair.some((t) => u.q[0] * R[t * k] + u.qTail * tails[0][t] >= u.theta))) tilesHead++;
+    heads.forEach((h, hi) => {
+      const admits = (u, t) => { let s = 0; for (let d = 0; d < h; d++) s += u.q[d] * R[t * k + d]; return s + u.qTails[hi] * tails[hi][t] >= u.theta; };
+      if (active.some((u) => pair.some((t) => admits(u, t)))) tilesLeft[hi]++;
+    });
   }
 }
 const share = (count) => `${((100 * count) / (nUsers * nItems)).toFixed(1)}%`;
 console.log(`${nUsers} users: targets to score with the norm bound ${share(passed.norm)}; with ${heads.map((h) => `${h} exact axes ${share(passed[h])}`).join(", ")}`);
-console.log(`first-pass tiles (4 users × 2 items, norm order): ${tilesNorm}; a 1-axis bound in front would leave ${tilesHead} (${((100 * tilesHead) / tilesNorm).toFixed(1)}%)`);
+console.log(`first-pass tiles (4 users × 2 items, norm order): ${tilesNorm}; an h-axis bound in front would leave ${heads.map((h, hi) => `${h}: ${((100 * tilesLeft[hi]) / tilesNorm).toFixed(1)}%`).join(", ")}`);
 process.exit(0);
