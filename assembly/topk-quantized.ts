@@ -82,17 +82,18 @@ export function storeQueryBounds(st: usize, slot: usize, kq: i32, scale: f32, re
 // chunk); queries in groups of four, chunk i of the four rows side by side (64 bytes).
 
 /**
- * Quantized copy of the rows of m (nRows × k floats) in the given order: position c of the
- * copy is m's row order[c]. Writes kq i16s per position to `quantized` (pair layout above;
- * room for nRows rounded up to even), and ids[c], scales[c], residuals[c] (‖r‖), norms[c]
- * (‖t‖, as rowNorms) and invNorms[c] (as inverseNorms).
+ * Quantized copy of the rows of m (nRows × k floats) in the given order, positions
+ * [first, end) of it (the host calls a range at a time): position c of the copy is m's row
+ * order[c]. Writes kq i16s per position to `quantized` (pair layout above; room for nRows
+ * rounded up to even), and ids[c], scales[c], residuals[c] (‖r‖), norms[c] (‖t‖, as
+ * rowNorms) and invNorms[c] (as inverseNorms).
  */
 export function quantizeRows(
-  m: usize, nRows: i32, k: i32, kq: i32, order: usize,
+  m: usize, nRows: i32, first: i32, end: i32, k: i32, kq: i32, order: usize,
   quantized: usize, ids: usize, scales: usize, residuals: usize, norms: usize, invNorms: usize,
 ): void {
   const bound = quantizationBound(kq);
-  for (let c = 0; c < nRows; c++) {
+  for (let c = first; c < end; c++) {
     const id = load<i32>(order + (<usize>c << 2));
     const row = m + <usize>id * (<usize>k << 2);
     const at = <usize>c << 2;
@@ -103,7 +104,7 @@ export function quantizeRows(
     store<f32>(invNorms + at, norm > 0 ? 1 / norm : 0);
   }
   // An odd count leaves the last pair's second row: zeros, never admitted.
-  if (nRows & 1) for (let i = 0; i < kq; i += 8) v128.store(targetSlot(quantized, nRows, kq) + (<usize>i << 2), i32x4.splat(0));
+  if (end == nRows && nRows & 1) for (let i = 0; i < kq; i += 8) v128.store(targetSlot(quantized, nRows, kq) + (<usize>i << 2), i32x4.splat(0));
 }
 
 // @ts-ignore: decorator

@@ -71,7 +71,7 @@ export interface Kernels {
   inverseNorms(m: Ptr, nRows: number, k: number, out: Ptr): void;
   rowNorms(m: Ptr, nRows: number, k: number, out: Ptr): void;
   topKBlocked(...args: TopKBlockedArgs): void;
-  quantizeRows(m: Ptr, nRows: number, k: number, kq: number, order: Ptr, quantized: Ptr, ids: Ptr, scales: Ptr, residuals: Ptr, norms: Ptr, invNorms: Ptr): void;
+  quantizeRows(m: Ptr, nRows: number, first: number, end: number, k: number, kq: number, order: Ptr, quantized: Ptr, ids: Ptr, scales: Ptr, residuals: Ptr, norms: Ptr, invNorms: Ptr): void;
   topKQuantized(...args: TopKQuantizedArgs): void;
   allPairsHeapBytes(nRows: number, n: number): number;
   allPairsReset(heaps: Ptr, nRows: number, n: number): void;
