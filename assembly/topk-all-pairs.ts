@@ -10,9 +10,9 @@
 // both rows' heaps, which live in the caller's `heaps` (one set per thread; merged by
 // mergeAllPairsHeaps). Heaps are indexed by copy position; entries hold row ids.
 
-import { STATE_WORDS, finishRow, laneOf, offerToHeap, stateLanes, withLane } from "./topk";
+import { STATE_WORDS, finishRow, laneOf, offerToHeap, withLane } from "./topk";
 import {
-  boundEpsilon, pairLevels, pairScore, quantizedBlockTargets, querySlot, secondLevels, storeQueryBounds, targetSlot, upperBound,
+  boundEpsilon, pairLevels, pairScore, quantizedBlockTargets, querySlot, secondLevels, storeGroupLanes, storeQueryBounds, targetSlot, upperBound,
 } from "./topk-quantized";
 
 // One thread's heaps for nRows positions: ids (n i32 each), scores (n f32 each), sizes
@@ -56,7 +56,7 @@ function offerTo(heaps: usize, nRows: i32, n: i32, p: i32, score: f32, id: i32):
  * position t ≥ the query's own, over the quantized copy of `targets` (nRows rows of k
  * floats; copy layout, scales, residuals, norms, inverse norms and position → id as
  * quantizeRows writes them). `scratch` holds (unitEnd − unitStart rounded up to 4) × kq
- * i16s of query groups and 8 words of state per query.
+ * i16s of query groups, 8 words of state per query, then GROUP_LANES_BYTES.
  */
 export function allPairsUnit(
   targets: usize, k: i32, kq: i32, nRows: i32, unitStart: i32, unitEnd: i32,
@@ -91,7 +91,8 @@ export function allPairsUnit(
       const first = unitStart + (g << 2);
       if (first >= blockEnd) break;
       scoreGroup(targets, k, kq, nRows, first, min(4, unitEnd - first), max(blockStart, first), blockEnd,
-        quantized, ids, scales, residuals, norms, invNorms, n, heaps, querySlot(groups, g << 2, kq), state + <usize>(g << 2) * (STATE_WORDS << 2));
+        quantized, ids, scales, residuals, norms, invNorms, n, heaps, querySlot(groups, g << 2, kq), state + <usize>(g << 2) * (STATE_WORDS << 2),
+        state + <usize>(nGroups << 2) * (STATE_WORDS << 2));
     }
   }
 }
@@ -101,13 +102,10 @@ export function allPairsUnit(
 function scoreGroup(
   targets: usize, k: i32, kq: i32, nRows: i32, first: i32, lanes: i32, from: i32, blockEnd: i32,
   quantized: usize, ids: usize, scales: usize, residuals: usize, norms: usize, invNorms: usize,
-  n: i32, heaps: usize, group: usize, state: usize,
+  n: i32, heaps: usize, group: usize, state: usize, groupLanes: usize,
 ): void {
   const pairBytes = <usize>kq << 2;
-  const queryScales = stateLanes(state, 0, lanes, 16);
-  const queryNormsHat = stateLanes(state, 0, lanes, 20);
-  const queryErrors = stateLanes(state, 0, lanes, 24);
-  const cosineScales = stateLanes(state, 0, lanes, 4);
+  storeGroupLanes(state, 0, lanes, groupLanes);
   const thresholdsAt = heapThresholds(heaps, nRows, n);
   // Lanes past the unit's end never count; on the diagonal, lane j counts for t ≥ first + j.
   const lanePositions = i32x4(first, first + 1, first + 2, first + 3);
@@ -120,6 +118,8 @@ function scoreGroup(
     const pair = c + 1 < blockEnd;
     const cB = pair ? c + 1 : c;
     const levelsA = pairLevels(group, targetSlot(quantized, c, kq), pairBytes), levelsB = secondLevels;
+    const queryScales = v128.load(groupLanes), queryNormsHat = v128.load(groupLanes, 16);
+    const queryErrors = v128.load(groupLanes, 32), cosineScales = v128.load(groupLanes, 48);
     // Upper bounds of the four cosines, as topKQuantized's (valid for either side of a pair:
     // it bounds |q·t − s_q s_t (q̃·t̃)|, which is symmetric, and the slack covers the order
     // of the two scalings).

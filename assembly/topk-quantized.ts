@@ -76,6 +76,24 @@ export function storeQueryBounds(st: usize, slot: usize, kq: i32, scale: f32, re
   store<f32>(st, (residual + epsilon * norm) * (1 + epsilon), 24);
 }
 
+/** Bytes of the group's lane vectors (storeGroupLanes). */
+export const GROUP_LANES_BYTES: usize = 64;
+
+/**
+ * The bound's per-query terms of a group's four lanes as vectors at `out` (GROUP_LANES_BYTES):
+ * s_q (byte 0), ‖q̂‖ (16), ‖r_q‖ + ε‖q‖ (32), the cosine scale (48); 0 past `end`. The
+ * scoring loops load them from there: built from four scalars in the loop, V8 kept the
+ * scalars and rebuilt each vector (four instructions) for every target pair.
+ */
+// @ts-ignore: decorator
+@inline
+export function storeGroupLanes(state: usize, first: i32, end: i32, out: usize): void {
+  v128.store(out, stateLanes(state, first, end, 16));
+  v128.store(out, stateLanes(state, first, end, 20), 16);
+  v128.store(out, stateLanes(state, first, end, 24), 32);
+  v128.store(out, stateLanes(state, first, end, 4), 48);
+}
+
 // Layouts, so the scoring loop walks two pointers with constant offsets (V8 keeps few
 // general registers free for wasm; per-row pointers made it recompute addresses inside
 // the loop): targets in pairs, chunk i of the pair's two rows side by side (32 bytes per
@@ -138,7 +156,7 @@ export function pairScore(q: usize, t: usize, k: i32): f32 {
  * topKBlocked's contract (see topk.ts) over a quantized copy made by quantizeRows: targets
  * are all nTargets rows of `targets`, scanned in the copy's order; cosine mode when
  * `cosine` is set (score = q·t/(‖q‖‖t‖)); pruning by norm in inner-product mode.
- * `queryQuantized` is scratch for nQueries rounded up to 4 × kq i16s.
+ * `queryQuantized` is scratch for nQueries rounded up to 4 × kq i16s, then GROUP_LANES_BYTES.
  */
 export function topKQuantized(
   queries: usize, queryIds: usize, nQueries: i32, targets: usize, k: i32, kq: i32, nTargets: i32,
@@ -183,7 +201,8 @@ export function topKQuantized(
       if (!groupActive) continue;
       active++;
       scoreQuantizedBlock(queries, queryIds, first, lanes, targets, k, kq, blockStart, blockEnd,
-        quantized, ids, scales, residuals, norms, invNorms, cosine, mask, n, outIds, outScores, state, queryQuantized);
+        quantized, ids, scales, residuals, norms, invNorms, cosine, mask, n, outIds, outScores, state, queryQuantized,
+        queryQuantized + (<usize>nGroups * <usize>kq << 3));
     }
     if (active == 0) break;
   }
@@ -214,21 +233,20 @@ function pruneGroup(state: usize, first: i32, lanes: i32, n: i32, outScores: usi
 function scoreQuantizedBlock(
   queries: usize, queryIds: usize, first: i32, lanes: i32, targets: usize, k: i32, kq: i32, blockStart: i32, blockEnd: i32,
   quantized: usize, ids: usize, scales: usize, residuals: usize, norms: usize, invNorms: usize, cosine: bool,
-  mask: usize, n: i32, outIds: usize, outScores: usize, state: usize, queryQuantized: usize,
+  mask: usize, n: i32, outIds: usize, outScores: usize, state: usize, queryQuantized: usize, groupLanes: usize,
 ): void {
   const rowBytes = <usize>k << 2, pairBytes = <usize>kq << 2;
   const end = first + lanes;
   const group = querySlot(queryQuantized, first, kq);
-  const queryScales = stateLanes(state, first, end, 16);
-  const queryNormsHat = stateLanes(state, first, end, 20);
-  const queryErrors = stateLanes(state, first, end, 24);
-  const cosineScales = stateLanes(state, first, end, 4);
+  storeGroupLanes(state, first, end, groupLanes);
   let thresholds = groupThresholds(state, first, end, n, outScores);
 
   for (let c = blockStart; c < blockEnd; c += 2) {
     const pair = c + 1 < blockEnd;
     const cB = pair ? c + 1 : c;
     const levelsA = pairLevels(group, targetSlot(quantized, c, kq), pairBytes), levelsB = secondLevels;
+    const queryScales = v128.load(groupLanes), queryNormsHat = v128.load(groupLanes, 16);
+    const queryErrors = v128.load(groupLanes, 32), cosineScales = v128.load(groupLanes, 48);
     // Upper bounds of q·t for the four queries: s_q s_t (q̃·t̃) + ‖q̂‖R_t + (‖r_q‖ + ε‖q‖)‖t‖.
     let upperA = upperBound(levelsA, queryScales, queryNormsHat, queryErrors, scales, residuals, norms, c);
     let upperB = upperBound(levelsB, queryScales, queryNormsHat, queryErrors, scales, residuals, norms, cB);

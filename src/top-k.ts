@@ -13,6 +13,8 @@ import type { WorkerPool } from "./pool.js";
 
 /** Queries per kernel call: the u32 mask has one bit per query plus the shared filter bit. */
 const CALL_QUERIES = 31;
+// The kernels' four per-group vectors after their query scratch (assembly/topk-quantized.ts storeGroupLanes).
+const GROUP_LANES_BYTES = 64;
 // Queries whose output rows are planned at once (per thread): bounds memory for large n.
 const ROUND_QUERIES = 31 * 256;
 const FILTERED = 1 << 31;
@@ -131,7 +133,7 @@ function allocateLane(engine: Engine, job: TopKJob, roundQueries: number): Lane 
   try {
     lane.mask = heap.allocZeroed(Math.max(job.nTargets, 1) * 4);
     lane.state = heap.alloc(CALL_QUERIES * 32);
-    if (job.quantized) lane.queryQuantized = heap.alloc(Math.ceil(CALL_QUERIES / 4) * 4 * job.quantized.kq * 2); // queries in fours
+    if (job.quantized) lane.queryQuantized = heap.alloc(Math.ceil(CALL_QUERIES / 4) * 4 * job.quantized.kq * 2 + GROUP_LANES_BYTES); // queries in fours, a group's lanes
     if (job.queryIds) lane.queryIds = heap.alloc(Math.max(roundQueries, 1) * 4);
     lane.outIds = heap.alloc(Math.max(roundQueries * job.n, 1) * 4);
     lane.outScores = heap.alloc(Math.max(roundQueries * job.n, 1) * 4);
@@ -211,7 +213,7 @@ function allPairsPlan(engine: Engine, job: TopKJob, threads: number):
   try {
     for (let w = 0; w < sets; w++) {
       heaps.push(heap.alloc(heapBytes)); owned.push(heaps[w]);
-      scratch.push(heap.alloc(ALL_PAIRS_UNIT * (q.kq * 2 + 32))); owned.push(scratch[w]);
+      scratch.push(heap.alloc(ALL_PAIRS_UNIT * (q.kq * 2 + 32) + GROUP_LANES_BYTES)); owned.push(scratch[w]);
       kernels.allPairsReset(heaps[w], nRows, n);
     }
   } catch {

@@ -134,6 +134,26 @@ describe("top-k kernel: blocking, pruning, cosine, threads", () => {
     }
   });
 
+  it("stays exact when targets differ by less than the 16-bit copy resolves (the bound's error terms decide)", async () => {
+    // Every item is one direction b plus a nudge of ~1e-4: their scores for a query differ
+    // by less than quantizing to 16 bits misjudges them, so only the bound's error terms
+    // keep the items that belong in the top n (dropping the query's term fails this).
+    const k = 32, nItems = 2500, nUsers = 12;
+    const random = seededRandom(5);
+    const base = Array.from({ length: k }, () => random() * 2 - 1);
+    const itemFactors = Float32Array.from({ length: nItems * k }, (_, j) => base[j % k] + 2e-4 * (random() * 2 - 1));
+    const userFactors = Float32Array.from({ length: nUsers * k }, () => random() * 2 - 1);
+    const model = AlternatingLeastSquares.load(writeModelFile({ kind: "als", options: { factors: k }, nUsers, nItems, factors: k, userFactors, itemFactors }));
+    const users = Array.from({ length: nUsers }, (_, u) => u), items = Array.from({ length: nItems }, (_, i) => i);
+    for (const n of [1, 10, 50]) {
+      const twoPass = model.recommend(users, undefined, { n, filterAlreadyLikedItems: false });
+      expect(rowsOf(twoPass)).toEqual(rowsOf(model.recommend(users, undefined, { n, filterAlreadyLikedItems: false, items })));
+      const scanned = model.similarItems(items, { n, candidates: items });
+      expect(rowsOf(model.similarItems(items.slice(0, 40), { n }))).toEqual(rowsOf(scanned).slice(0, 40));
+      expect(rowsOf(await model.similarItemsAsync(items, { n, threads: 2 }))).toEqual(rowsOf(scanned)); // every item at once
+    }
+  });
+
   it("similarItems is cosine: equals float64 brute force, the item itself first", () => {
     const k = 8;
     const { model, itemFactors } = spreadModel(5, 400, k, 4);
