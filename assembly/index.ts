@@ -11,6 +11,7 @@ export { symmetricMatVec, dotRows, accumulateRows } from "./vector";
 export { fillUniform, fillNormal } from "./random";
 export { bprRowIds, bprInitialize, bprSamples, bprDrawSamples } from "./bpr";
 export { log, log1p, pow } from "./math";
+export { bm25Rows } from "./weighting";
 export { mfPack, mfShuffle, mfSgd, mfEvaluate, mfPredict, knnAllPairs, knnRecommend } from "./mf";
 
 /** First byte the host may use: everything below belongs to the module's static data. */

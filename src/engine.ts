@@ -65,6 +65,7 @@ export interface Kernels {
     regularization: number, regExponent: number, unobservedWeight: number, nOther: number,
   ): number;
   sumAbs(data: Ptr, nnz: number): number;
+  bm25Rows(indptr: Ptr, indices: Ptr, data: Ptr, rowStart: number, rowEnd: number, K1: number, norms: Ptr, idf: Ptr, out: Ptr): number;
   symmetricMatVec(s: Ptr, v: Ptr, shift: number, out: Ptr, k: number): void;
   dotRows(rows: Ptr, n: number, v: Ptr, k: number, out: Ptr): void;
   accumulateRows(coefficients: Ptr, rows: Ptr, n: number, out: Ptr, k: number): void;

@@ -4,7 +4,7 @@
 // implicit's Last.fm example weights the items × users matrix, i.e.
 // bm25Weight(userItems.transpose()).transpose().
 
-import { CsrMatrix } from "./csr.js";
+import { CsrMatrix, rowRanges } from "./csr.js";
 import { log } from "./math.js";
 
 /**
@@ -58,14 +58,50 @@ export function tfidfValues(term: ArrayLike<number>, values: ArrayLike<number>, 
   return Float32Array.from(values, (v, e) => tfidf(v, idf[term[e]]));
 }
 
-/** bm25Values over a CSR matrix (rows = documents). Defaults K1 = 100, B = 0.8 (implicit's bm25_weight). */
+/**
+ * bm25Values over a CSR matrix (rows = documents), the same bits. Defaults K1 = 100,
+ * B = 0.8 (implicit's bm25_weight). The per-entry loop runs in wasm (assembly/weighting.ts),
+ * a range of rows a call: every weight is checked before any is written.
+ */
 export function bm25Weight(matrix: CsrMatrix, { K1 = 100, B = 0.8, inPlace = false }: { K1?: number; B?: number; inPlace?: boolean } = {}): CsrMatrix {
+  const { engine, nRows, nCols } = matrix;
+  const { heap, kernels } = engine;
   const indptr = matrix.indptr, data = matrix.data;
-  const idf = inverseDocumentFrequency(matrix.indices, matrix.nRows, matrix.nCols);
-  const rowSums = new Float64Array(matrix.nRows);
-  for (let r = 0; r < matrix.nRows; r++) for (let e = indptr[r]; e < indptr[r + 1]; e++) rowSums[r] += data[e];
+  const idf = inverseDocumentFrequency(matrix.indices, nRows, nCols);
+  const rowSums = new Float64Array(nRows);
+  for (let r = 0; r < nRows; r++) for (let e = indptr[r]; e < indptr[r + 1]; e++) rowSums[r] += data[e];
   const norms = lengthNorms(rowSums, B);
-  return reweight("bm25Weight", matrix, inPlace, (value, row, col) => bm25(value, K1, norms[row], idf[col]));
+  const normsPtr = heap.alloc(Math.max(nRows, 1) * 8), idfPtr = heap.alloc(Math.max(nCols, 1) * 8);
+  try {
+    heap.f64(normsPtr, nRows).set(norms);
+    heap.f64(idfPtr, nCols).set(idf);
+    const ranges = rowRanges(indptr);
+    const pass = (source: CsrMatrix, out: number) => {
+      for (const [start, end] of ranges) {
+        const bad = kernels.bm25Rows(source.indptrPtr, source.indicesPtr, source.dataPtr, start, end, K1, normsPtr, idfPtr, out);
+        if (bad >= 0) return bad;
+      }
+      return -1;
+    };
+    const bad = pass(matrix, 0);
+    if (bad >= 0) {
+      const row = rowOfEntry(matrix.indptr, bad), col = matrix.indices[bad], value = matrix.data[bad];
+      throw new RangeError(`bm25Weight: row ${row}, col ${col}: weight ${Math.fround(bm25(value, K1, norms[row], idf[col]))} of value ${value} is not a finite number`);
+    }
+    const target = inPlace ? matrix : matrix.copy();
+    pass(target, target.dataPtr);
+    return target;
+  } finally {
+    heap.release(idfPtr);
+    heap.release(normsPtr);
+  }
+}
+
+// The row holding entry e of a CSR matrix.
+function rowOfEntry(indptr: Int32Array, e: number): number {
+  let lo = 0, hi = indptr.length - 2;
+  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (indptr[mid] <= e) lo = mid; else hi = mid - 1; }
+  return lo;
 }
 
 /** tfidfValues over a CSR matrix (rows = documents), as implicit's tfidf_weight. */

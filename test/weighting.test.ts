@@ -25,6 +25,14 @@ describe("weighting", () => {
     expect(weighted[0][0]).toBeCloseTo(0, 6);
   });
 
+  it("refuses a weight that is not a finite number, naming row, col and value, and writes nothing", () => {
+    // B = 0 makes every norm 1, so value −1 meets K1·1 + value = 0 with K1 = 1.
+    const matrix = CsrMatrix.fromDense([[3, 0, 2], [0, 5, 0], [-1, 0, 4]]);
+    expect(() => bm25Weight(matrix, { K1: 1, B: 0, inPlace: true })).toThrow(/bm25Weight: row 2, col 0: weight .* of value -1 is not a finite number/);
+    expect(Array.from(matrix.data)).toEqual([3, 2, 5, -1, 4]);
+    matrix.dispose();
+  });
+
   // Last in the file: it switches to an engine over a plain (unshared) memory, the one whose
   // growth detaches every view taken before it (a shared memory's old views stay readable).
   it("weights a large copy right when copying it grows the wasm memory, and leaves the original alone", async () => {
