@@ -75,7 +75,8 @@ export function bm25Weight(matrix: CsrMatrix, { K1 = 100, B = 0.8, inPlace = fal
   try {
     heap.f64(normsPtr, nRows).set(norms);
     heap.f64(idfPtr, nCols).set(idf);
-    const ranges = rowRanges(indptr);
+    // A fresh view: the allocations above may have grown the memory, detaching `indptr`.
+    const ranges = rowRanges(matrix.indptr);
     const pass = (source: CsrMatrix, out: number) => {
       for (const [start, end] of ranges) {
         const bad = kernels.bm25Rows(source.indptrPtr, source.indicesPtr, source.dataPtr, start, end, K1, normsPtr, idfPtr, out);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bm25Weight, CsrMatrix, defaultWasmUrl, initEngine, tfidfWeight } from "../src/index.js";
+import { bm25Weight, CsrMatrix, defaultWasmUrl, getEngine, initEngine, tfidfWeight } from "../src/index.js";
 import { bm25Values } from "../src/weighting.js";
 
 describe("weighting", () => {
@@ -54,5 +54,19 @@ describe("weighting", () => {
     for (let e = 0; e < n; e++) { if (got[e] !== expected[e]) wrong++; if (original[e] !== values[e]) changed++; }
     expect({ wrong, changed }).toEqual({ wrong: 0, changed: 0 });
     weighted.dispose(); matrix.dispose();
+  });
+
+  // Still on the plain memory: bm25Weight's own per-row and per-column arrays (4M rows: 32 MB)
+  // grow it, which detaches every view of the matrix taken before.
+  it("weights in place right when its own scratch grows the wasm memory", () => {
+    const heap = getEngine().heap;
+    const nDocs = 4_000_000, nTerms = 3;
+    const rows = Int32Array.from([0, 0, 5, 1_000_000, 3_999_999]), cols = Int32Array.from([0, 2, 1, 0, 2]), values = Float32Array.from([2, 1, 4, 3, 7]);
+    const matrix = CsrMatrix.fromCoo({ rows, cols, values, shape: [nDocs, nTerms] });
+    const before = heap.bytesReserved;
+    bm25Weight(matrix, { K1: 3, B: 0.5, inPlace: true });
+    expect(heap.bytesReserved).toBeGreaterThan(before);
+    expect(Array.from(matrix.data)).toEqual(Array.from(bm25Values(rows, cols, values, nDocs, nTerms, 3, 0.5)));
+    matrix.dispose();
   });
 });
