@@ -295,16 +295,22 @@ export function rowRanges(indptr: Int32Array, entries = COO_CHUNK): Array<[numbe
   const nRows = indptr.length - 1;
   const ranges: Array<[number, number]> = [];
   for (let start = 0; start < nRows;) {
-    let end = start + 1;
-    const limit = indptr[start] + entries;
-    // The last row starting within the budget closes the range (binary search).
-    let lo = end, hi = nRows;
-    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (indptr[mid] <= limit) lo = mid; else hi = mid - 1; }
-    end = Math.max(end, lo);
+    // The last row starting within the budget closes the range.
+    const end = lastAtMost(indptr, indptr[start] + entries, start + 1, nRows);
     ranges.push([start, end]);
     start = end;
   }
   return ranges;
+}
+
+/**
+ * @internal The largest i in [lo, hi] with indptr[i] ≤ value, or lo when there is none
+ * (binary search over a non-decreasing indptr). With lo = 0 and hi = nRows − 1, the row
+ * holding entry `value`.
+ */
+export function lastAtMost(indptr: Int32Array, value: number, lo: number, hi: number): number {
+  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (indptr[mid] <= value) lo = mid; else hi = mid - 1; }
+  return lo;
 }
 
 function checkDimension(n: number, what: string): void {

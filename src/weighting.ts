@@ -4,7 +4,7 @@
 // implicit's Last.fm example weights the items × users matrix, i.e.
 // bm25Weight(userItems.transpose()).transpose().
 
-import { CsrMatrix, rowRanges } from "./csr.js";
+import { CsrMatrix, lastAtMost, rowRanges } from "./csr.js";
 import { log } from "./math.js";
 
 /**
@@ -86,7 +86,7 @@ export function bm25Weight(matrix: CsrMatrix, { K1 = 100, B = 0.8, inPlace = fal
     };
     const bad = pass(matrix, 0);
     if (bad >= 0) {
-      const row = rowOfEntry(matrix.indptr, bad), col = matrix.indices[bad], value = matrix.data[bad];
+      const row = lastAtMost(matrix.indptr, bad, 0, nRows - 1), col = matrix.indices[bad], value = matrix.data[bad];
       throw new RangeError(`bm25Weight: row ${row}, col ${col}: weight ${Math.fround(bm25(value, K1, norms[row], idf[col]))} of value ${value} is not a finite number`);
     }
     const target = inPlace ? matrix : matrix.copy();
@@ -98,12 +98,6 @@ export function bm25Weight(matrix: CsrMatrix, { K1 = 100, B = 0.8, inPlace = fal
   }
 }
 
-// The row holding entry e of a CSR matrix.
-function rowOfEntry(indptr: Int32Array, e: number): number {
-  let lo = 0, hi = indptr.length - 2;
-  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (indptr[mid] <= e) lo = mid; else hi = mid - 1; }
-  return lo;
-}
 
 /** tfidfValues over a CSR matrix (rows = documents), as implicit's tfidf_weight. */
 export function tfidfWeight(matrix: CsrMatrix, { inPlace = false }: { inPlace?: boolean } = {}): CsrMatrix {
