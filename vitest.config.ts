@@ -18,5 +18,7 @@ export default defineConfig({
     // pinned so that a change of default cannot move the tests elsewhere unnoticed;
     // `threads` (worker_threads) was measured to work on all three runtimes too.
     pool: "forks",
+    // `npm run test:detach` swaps in an engine whose views detach at every allocation.
+    setupFiles: ["test/support/detach-audit.ts"],
   },
 });

@@ -47,8 +47,12 @@ export class WasmHeap {
     return this.memory.buffer.byteLength;
   }
 
+  /** @internal Tests: grow the memory by a page on every alloc, so on an unshared memory every view taken before an alloc is detached. */
+  growOnEveryAlloc = false;
+
   /** A 64-byte-aligned block of at least `bytes` bytes (contents undefined). */
   alloc(bytes: number): number {
+    if (this.growOnEveryAlloc) this.memory.grow(1);
     const size = alignUp(Math.max(bytes, 1));
     for (let i = 0; i < this.free.length; i++) {
       const block = this.free[i];

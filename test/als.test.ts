@@ -135,7 +135,7 @@ describe("ALS queries", () => {
       const explanation = model.explain(user, userItems, item, { n: 3 });
       const sum = explanation.contributions.scores.reduce((a, b) => a + b, 0);
       expect(Math.abs(sum - explanation.score)).toBeLessThan(1e-4);
-      const row = userItems.row(user);
+      const view = userItems.row(user), row = { indices: view.indices.slice(), data: view.data.slice() }; // queries allocate: views may detach
       expect(Array.from(explanation.contributions.ids).sort((a, b) => a - b)).toEqual(Array.from(row.indices));
       const refreshed = model.recalculateUser({ items: Array.from(row.indices), values: Array.from(row.data) });
       expect(Math.abs(score(model, refreshed, item) - explanation.score)).toBeLessThan(1e-4);
@@ -181,7 +181,7 @@ describe("ALS queries", () => {
 
   it("similarItems and similarUsers rank by cosine, the query first", async () => {
     const { model } = await trained();
-    const k = 5, y = model.itemFactors;
+    const k = 5, y = Float32Array.from(model.itemFactors); // a copy: queries allocate, which can detach views
     const cosine = (a: number, b: number) => {
       let dot = 0, na = 0, nb = 0;
       for (let f = 0; f < k; f++) { dot += y[a * k + f] * y[b * k + f]; na += y[a * k + f] ** 2; nb += y[b * k + f] ** 2; }

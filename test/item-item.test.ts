@@ -114,7 +114,7 @@ describe.each(models)("$name", ({ make, weights }) => {
     const users = Array.from({ length: 25 }, (_, u) => u);
     const batch = model.recommend(users, userItems, { n: 6 });
     for (const u of users) {
-      const row = userItems.row(u);
+      const view = userItems.row(u), row = { indices: view.indices.slice(), data: view.data.slice() }; // queries allocate: views may detach
       const liked = new Set(row.indices);
       const want = bruteRecommend(similarity, row, 6, (j) => !liked.has(j));
       const got = model.recommend(u, userItems, { n: 6 });
