@@ -3,6 +3,10 @@
 //
 // Rows are k+1 floats: k latent factors and a bias column. A user's bias column is
 // fixed at 1 and an item's holds its bias b_i, so x_u·y_i = Σ_f x_uf·y_if + b_i.
+// An epoch runs on the rows split (bprSplitRows): k floats a row, the item biases in an
+// array of their own, the users' constant 1 dropped. A row of 64 factors is then 4 cache
+// lines instead of 5, and a sample misses 3 lines fewer; bprJoinRows restores the k+1
+// layout after the epoch.
 //
 // One sample: a liked pair (u, i), uniform over the nonzeros of the users × items
 // matrix, and a negative item j, uniform over items ('uniform') or the item of another
@@ -157,18 +161,18 @@ function contains(indices: usize, start: i32, end: i32, value: i32): bool {
 }
 
 /**
- * One sample's update (see the top), rows given by address: x_u, y_i, y_j and, for
- * adagrad, their squared-gradient sums. Returns 1 when the pair was ranked correctly.
+ * One sample's update (see the top), in the split layout: x_u, y_i, y_j (k floats), the
+ * biases b_i and b_j and, for adagrad, the squared-gradient sums of all five, by address.
+ * Returns 1 when the pair was ranked correctly.
  */
 // @ts-ignore: decorator
 @inline
 function update(
-  xu: usize, yi: usize, yj: usize, k: i32, learningRate: f32, regularization: f32,
-  adagrad: bool, gxu: usize, gyi: usize, gyj: usize,
+  xu: usize, yi: usize, yj: usize, bi: usize, bj: usize, k: i32, learningRate: f32, regularization: f32,
+  adagrad: bool, gxu: usize, gyi: usize, gyj: usize, gbi: usize, gbj: usize,
 ): i32 {
   const k4 = k & ~3;
-  const biasOffset = <usize>k << 2;
-  // x_uij over all k+1 columns (the user's bias column is 1).
+  // x_uij over all k+1 columns (the user's bias column is 1, so its term is b_i − b_j).
   let acc = f32x4.splat(0);
   let f = 0;
   for (; f < k4; f += 4) {
@@ -176,10 +180,11 @@ function update(
     acc = f32x4.add(acc, f32x4.mul(v128.load(xu + o), f32x4.sub(v128.load(yi + o), v128.load(yj + o))));
   }
   let score = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
-  for (; f <= k; f++) {
+  for (; f < k; f++) {
     const o = <usize>f << 2;
     score += load<f32>(xu + o) * (load<f32>(yi + o) - load<f32>(yj + o));
   }
+  score += load<f32>(bi) - load<f32>(bj);
   const z = <f32>(1.0 / (1.0 + Math.exp(<f64>score)));
 
   const lr = f32x4.splat(learningRate);
@@ -206,10 +211,10 @@ function update(
       const js = load<f32>(yj + o);
       store<f32>(yj + o, js + learningRate * (-z * xs - regularization * js));
     }
-    const bi = load<f32>(yi + biasOffset);
-    store<f32>(yi + biasOffset, bi + learningRate * (z - regularization * bi));
-    const bj = load<f32>(yj + biasOffset);
-    store<f32>(yj + biasOffset, bj + learningRate * (-z - regularization * bj));
+    const biasI = load<f32>(bi);
+    store<f32>(bi, biasI + learningRate * (z - regularization * biasI));
+    const biasJ = load<f32>(bj);
+    store<f32>(bj, biasJ + learningRate * (-z - regularization * biasJ));
   } else {
     const eps = f32x4.splat(1e-8);
     for (f = 0; f < k4; f += 4) {
@@ -242,10 +247,10 @@ function update(
       const js = load<f32>(yj + o);
       store<f32>(yj + o, js + adagradStep(gyj + o, -z * xs - regularization * js, learningRate));
     }
-    const bi = load<f32>(yi + biasOffset);
-    store<f32>(yi + biasOffset, bi + adagradStep(gyi + biasOffset, z - regularization * bi, learningRate));
-    const bj = load<f32>(yj + biasOffset);
-    store<f32>(yj + biasOffset, bj + adagradStep(gyj + biasOffset, -z - regularization * bj, learningRate));
+    const biasI = load<f32>(bi);
+    store<f32>(bi, biasI + adagradStep(gbi, z - regularization * biasI, learningRate));
+    const biasJ = load<f32>(bj);
+    store<f32>(bj, biasJ + adagradStep(gbj, -z - regularization * biasJ, learningRate));
   }
   return <i32>(z < 0.5);
 }
@@ -260,17 +265,17 @@ function adagradStep(g: usize, d: f32, learningRate: f32): f32 {
 }
 
 /**
- * Samples [first, first + samples) of a fit. x: users × (k+1), y: items × (k+1) f32;
- * rowOf: the row of each nonzero (bprRowIds). For adagrad, gx and gy are the
- * squared-gradient sums, shaped as x and y. Writes the samples ranked correctly and
- * the samples skipped to out (two i32).
+ * Samples [first, first + samples) of a fit, on the split layout: x users × k, y items × k
+ * f32 and the item biases yBias; rowOf: the row of each nonzero (bprRowIds). For adagrad,
+ * gx, gy and gyBias are the squared-gradient sums, shaped as x, y and yBias. Writes the
+ * samples ranked correctly and the samples skipped to out (two i32).
  */
 export function bprSamples(
   samples: i32, seed: u64, first: u64, rowOf: usize, indptr: usize, indices: usize, nnz: i32, nItems: i32,
-  x: usize, y: usize, k: i32, learningRate: f32, regularization: f32,
-  verify: bool, popularity: bool, adagrad: bool, gx: usize, gy: usize, out: usize,
+  x: usize, y: usize, yBias: usize, k: i32, learningRate: f32, regularization: f32,
+  verify: bool, popularity: bool, adagrad: bool, gx: usize, gy: usize, gyBias: usize, out: usize,
 ): void {
-  const rowBytes = <usize>(k + 1) << 2;
+  const rowBytes = <usize>k << 2;
   const key = samplerKey(seed);
   const n = <u32>nnz;
   const nNegative = popularity ? <u32>nnz : <u32>nItems;
@@ -290,9 +295,10 @@ export function bprSamples(
       const p2 = draw(key, t + ahead2, n, nNegative);
       const u2 = load<i32>(rowOf + (<usize><u32>p2 << 2));
       sink += load<i32>(indptr + (<usize>u2 << 2));
+      const i2 = <usize>load<i32>(indices + (<usize><u32>p2 << 2)), j2 = <usize>negativeItem(indices, p2, popularity);
       sink += touchRow(x + <usize>u2 * rowBytes, rowBytes);
-      sink += touchRow(y + <usize>load<i32>(indices + (<usize><u32>p2 << 2)) * rowBytes, rowBytes);
-      sink += touchRow(y + <usize>negativeItem(indices, p2, popularity) * rowBytes, rowBytes);
+      sink += touchRow(y + i2 * rowBytes, rowBytes) + load<i32>(yBias + (i2 << 2));
+      sink += touchRow(y + j2 * rowBytes, rowBytes) + load<i32>(yBias + (j2 << 2));
       // Stage 3: the user's item list, where the binary search will look.
       if (verify) {
         const u3 = load<i32>(rowOf + (<usize><u32>draw(key, t + ahead3, n, nNegative) << 2));
@@ -316,13 +322,40 @@ export function bprSamples(
         continue;
       }
       const ju = <usize>j;
-      correct += update(x + u * rowBytes, y + i * rowBytes, y + ju * rowBytes, k, learningRate, regularization,
-        adagrad, gx + u * rowBytes, gy + i * rowBytes, gy + ju * rowBytes);
+      correct += update(x + u * rowBytes, y + i * rowBytes, y + ju * rowBytes, yBias + (i << 2), yBias + (ju << 2), k, learningRate, regularization,
+        adagrad, gx + u * rowBytes, gy + i * rowBytes, gy + ju * rowBytes, gyBias + (i << 2), gyBias + (ju << 2));
     }
   }
   store<i32>(out, correct);
   store<i32>(out, skipped, 4);
   store<i32>(out, sink, 8); // keeps the touches alive; the host ignores it
+}
+
+/**
+ * Rows [rowStart, rowEnd) of an n-row block of (k+1)-float rows to the split layout, in
+ * place: row r's k factors move to r·k floats and its last column to bias[r] (dropped when
+ * bias is 0). Call over ranges in ascending order (rows only move down).
+ */
+export function bprSplitRows(rows: usize, rowStart: i32, rowEnd: i32, k: i32, bias: usize): void {
+  const splitBytes = <usize>k << 2, joinedBytes = splitBytes + 4;
+  for (let r = rowStart; r < rowEnd; r++) {
+    const from = rows + <usize>r * joinedBytes;
+    if (bias) store<f32>(bias + (<usize>r << 2), load<f32>(from + splitBytes));
+    memory.copy(rows + <usize>r * splitBytes, from, splitBytes);
+  }
+}
+
+/**
+ * bprSplitRows undone for rows [rowStart, rowEnd), in place: the last column from bias[r],
+ * or 1 (a user's constant) when bias is 0. Call over ranges in descending order.
+ */
+export function bprJoinRows(rows: usize, rowStart: i32, rowEnd: i32, k: i32, bias: usize): void {
+  const splitBytes = <usize>k << 2, joinedBytes = splitBytes + 4;
+  for (let r = rowEnd - 1; r >= rowStart; r--) {
+    const to = rows + <usize>r * joinedBytes;
+    memory.copy(to, rows + <usize>r * splitBytes, splitBytes);
+    store<f32>(to + splitBytes, bias ? load<f32>(bias + (<usize>r << 2)) : 1);
+  }
 }
 
 /**

@@ -3,6 +3,8 @@
 // --job als (default): fits on the same synthetic data; prints each build's median and
 // fastest seconds per iteration and the SHA-256 (first 12 hex digits) of its last model's
 // save(): equal digests mean bit-identical models.
+// --job bpr: BPR fits (64 factors unless --factors, verify negatives) alternating the same way;
+// --iterations epochs each; prints seconds per epoch and the model digest.
 // --job recommend | similar: top-10 for --queries users (filter off) or items (one by one,
 // not all at once) on the bench's cached 64-factor model (run `npm run bench` once), the
 // first --items of its items only (all when 0); prints each build's median and fastest
@@ -69,16 +71,19 @@ if (args.job === "recommend" || args.job === "similar") {
 
 const data = generateLastfm360kLike({ seed: 42, scale: Number(args.scale) });
 const builds = libraries.map(({ dir, lib }) => ({ dir, lib, userItems: lib.CsrMatrix.fromCoo(data), seconds: [], digest: "" }));
+const bpr = args.job === "bpr";
 for (let round = 0; round < Number(args.rounds); round++) {
   for (const build of builds) {
-    const model = new build.lib.AlternatingLeastSquares({ factors: Number(args.factors), iterations: Number(args.iterations), threads: Number(args.threads), seed: 1 });
-    await model.fit(build.userItems, { onIteration: (info) => build.seconds.push(info.seconds) });
+    const options = { factors: Number(args.factors), iterations: Number(args.iterations), threads: Number(args.threads), seed: 1 };
+    const model = bpr ? new build.lib.BayesianPersonalizedRanking(options) : new build.lib.AlternatingLeastSquares(options);
+    const record = (info) => build.seconds.push(info.seconds);
+    await model.fit(build.userItems, bpr ? { onEpoch: record } : { onIteration: record });
     build.digest = createHash("sha256").update(model.save()).digest("hex").slice(0, 12);
     model.dispose();
   }
 }
 for (const { dir, seconds, digest } of builds) {
   const sorted = [...seconds].sort((a, b) => a - b);
-  console.log(`${dir}: median ${sorted[sorted.length >> 1].toFixed(2)} s, fastest ${sorted[0].toFixed(2)} s per iteration; model ${digest}`);
+  console.log(`${dir}: median ${sorted[sorted.length >> 1].toFixed(2)} s, fastest ${sorted[0].toFixed(2)} s per ${bpr ? "epoch" : "iteration"}; model ${digest}`);
 }
 process.exit(0);

@@ -87,6 +87,10 @@ const DEFAULTS: Required<BprOptions> = {
  */
 export const bprTuning = { samplesPerCall: 1 << 18 };
 
+// Rows per call when the factors are split and joined around an epoch: many calls, so a
+// first epoch runs V8's optimized code after the first few (see rowRanges in csr.ts).
+const CONVERT_ROWS = 1 << 15;
+
 /** Implicit-feedback matrix factorization by Bayesian Personalized Ranking (pairwise, SGD). */
 export class BayesianPersonalizedRanking extends FactorModel {
   readonly options: Readonly<Required<BprOptions>>;
@@ -107,16 +111,20 @@ export class BayesianPersonalizedRanking extends FactorModel {
 
   /**
    * The wasm memory (bytes, with a breakdown) fit() will hold at its peak for a matrix of
-   * this shape, on top of what is already allocated: the factor rows (and Adagrad's
-   * gradient sums, as large) and the row id of every interaction.
+   * this shape, on top of what is already allocated: the factor rows, the item biases
+   * apart during epochs (and Adagrad's gradient sums, about as large as the factors) and
+   * the row id of every interaction.
    */
   static memoryNeeded(shape: FitShape, options: BprOptions = {}): MemoryEstimate {
     const o = validateOptions({ ...DEFAULTS, ...stripUndefined(options) });
     const width = o.factors + 1;
     const factors = blockBytes(shape.nUsers * width * 4) + blockBytes(shape.nItems * width * 4);
+    const itemBiases = blockBytes(Math.max(shape.nItems, 1) * 4);
     return estimate({
       factors,
-      "Adagrad gradient sums": o.optimizer === "adagrad" ? factors : 0,
+      "item biases": itemBiases,
+      "Adagrad gradient sums": o.optimizer === "adagrad"
+        ? blockBytes(Math.max(shape.nUsers * o.factors, 1) * 4) + blockBytes(Math.max(shape.nItems * o.factors, 1) * 4) + itemBiases : 0,
       // The per-item counts of initialisation are freed before the row ids are taken.
       "row id per interaction": Math.max(blockBytes(shape.nnz * 4), blockBytes(shape.nItems * 4)),
       "results of each kernel call": blockBytes((Math.ceil(shape.nnz / bprTuning.samplesPerCall) + Math.max(o.threads, defaultThreads())) * 12),
@@ -138,7 +146,7 @@ export class BayesianPersonalizedRanking extends FactorModel {
     this.allocateFactors(userItems.nRows, userItems.nCols);
     const seedBits = BigInt.asUintN(64, BigInt(o.seed));
     const adagrad = o.optimizer === "adagrad";
-    const ptrs = { rowOf: 0, out: 0, gx: 0, gy: 0, counts: 0 };
+    const ptrs = { rowOf: 0, out: 0, gx: 0, gy: 0, gyBias: 0, itemBias: 0, counts: 0 };
     try {
       ptrs.counts = heap.alloc(Math.max(this.nItems, 1) * 4);
       kernels.bprInitialize(this.userFactorsPtr, this.nUsers, this.itemFactorsPtr, this.nItems, o.factors, seedBits,
@@ -148,9 +156,12 @@ export class BayesianPersonalizedRanking extends FactorModel {
       // The row of every nonzero (COO row ids), the sums of squared gradients, the kernel's counts.
       ptrs.rowOf = heap.alloc(Math.max(nnz, 1) * 4);
       kernels.bprRowIds(userItems.indptrPtr, userItems.nRows, ptrs.rowOf);
+      ptrs.itemBias = heap.alloc(Math.max(this.nItems, 1) * 4);
       if (adagrad) {
-        ptrs.gx = heap.allocZeroed(Math.max(this.nUsers * this.factors, 1) * 4);
-        ptrs.gy = heap.allocZeroed(Math.max(this.nItems * this.factors, 1) * 4);
+        // Shaped as the split layout the epochs run on (the users' constant column has none).
+        ptrs.gx = heap.allocZeroed(Math.max(this.nUsers * o.factors, 1) * 4);
+        ptrs.gy = heap.allocZeroed(Math.max(this.nItems * o.factors, 1) * 4);
+        ptrs.gyBias = heap.allocZeroed(Math.max(this.nItems, 1) * 4);
       }
       const threads = o.threads === 1 ? 1 : threadsFor(this.engine, o.threads);
       const pool = threads > 1 ? await poolFor(this.engine, threads) : undefined;
@@ -163,8 +174,13 @@ export class BayesianPersonalizedRanking extends FactorModel {
         const epochStarted = now();
         // Sample t of the fit is a pure function of (seed, t): chunking cannot change the model.
         const calls = this.epochCalls(epoch, nnz, threads, seedBits, ptrs, userItems, adagrad);
-        if (pool) await pool.run(calls);
-        else for (const { args } of calls.flat()) kernels.bprSamples(...(args as Parameters<typeof kernels.bprSamples>));
+        this.splitRows(ptrs.itemBias);
+        try {
+          if (pool) await pool.run(calls);
+          else for (const { args } of calls.flat()) kernels.bprSamples(...(args as Parameters<typeof kernels.bprSamples>));
+        } finally {
+          this.joinRows(ptrs.itemBias);
+        }
         let correct = 0, skipped = 0;
         const results = heap.i32(ptrs.out, calls.flat().length * 3);
         for (let c = 0; c < calls.flat().length; c++) { correct += results[3 * c]; skipped += results[3 * c + 1]; }
@@ -182,9 +198,24 @@ export class BayesianPersonalizedRanking extends FactorModel {
     }
   }
 
+  // Epochs run on the factor rows split (assembly/bpr.ts): k floats a row, item biases apart.
+  private splitRows(itemBias: number): void {
+    const { kernels } = this.engine;
+    const k = this.options.factors;
+    for (let start = 0; start < this.nUsers; start += CONVERT_ROWS) kernels.bprSplitRows(this.userFactorsPtr, start, Math.min(this.nUsers, start + CONVERT_ROWS), k, 0);
+    for (let start = 0; start < this.nItems; start += CONVERT_ROWS) kernels.bprSplitRows(this.itemFactorsPtr, start, Math.min(this.nItems, start + CONVERT_ROWS), k, itemBias);
+  }
+
+  private joinRows(itemBias: number): void {
+    const { kernels } = this.engine;
+    const k = this.options.factors;
+    for (let end = this.nUsers; end > 0; end -= CONVERT_ROWS) kernels.bprJoinRows(this.userFactorsPtr, Math.max(0, end - CONVERT_ROWS), end, k, 0);
+    for (let end = this.nItems; end > 0; end -= CONVERT_ROWS) kernels.bprJoinRows(this.itemFactorsPtr, Math.max(0, end - CONVERT_ROWS), end, k, itemBias);
+  }
+
   // The bprSamples calls of one epoch: its nnz samples cut into `threads` contiguous
   // ranges (one list per worker), each in calls of at most samplesPerCall samples.
-  private epochCalls(epoch: number, nnz: number, threads: number, seedBits: bigint, ptrs: { rowOf: number; out: number; gx: number; gy: number }, userItems: CsrMatrix, adagrad: boolean) {
+  private epochCalls(epoch: number, nnz: number, threads: number, seedBits: bigint, ptrs: { rowOf: number; out: number; gx: number; gy: number; gyBias: number; itemBias: number }, userItems: CsrMatrix, adagrad: boolean) {
     const o = this.options;
     const lists: { kernel: string; args: (number | bigint | boolean)[] }[][] = [];
     let slot = 0;
@@ -195,8 +226,8 @@ export class BayesianPersonalizedRanking extends FactorModel {
         const samples = Math.min(bprTuning.samplesPerCall, end - done);
         const first = BigInt(epoch - 1) * BigInt(nnz) + BigInt(done);
         list.push({ kernel: "bprSamples", args: [samples, seedBits, first, ptrs.rowOf, userItems.indptrPtr, userItems.indicesPtr, nnz, this.nItems,
-          this.userFactorsPtr, this.itemFactorsPtr, o.factors, o.learningRate, o.regularization,
-          o.verifyNegativeSamples, o.sampling === "popularity", adagrad, ptrs.gx, ptrs.gy, ptrs.out + 12 * slot++] });
+          this.userFactorsPtr, this.itemFactorsPtr, ptrs.itemBias, o.factors, o.learningRate, o.regularization,
+          o.verifyNegativeSamples, o.sampling === "popularity", adagrad, ptrs.gx, ptrs.gy, ptrs.gyBias, ptrs.out + 12 * slot++] });
         done += samples;
       }
       lists.push(list);

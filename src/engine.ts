@@ -88,9 +88,11 @@ export interface Kernels {
   bprInitialize(x: Ptr, nUsers: number, y: Ptr, nItems: number, k: number, seed: bigint, indptr: Ptr, indices: Ptr, nnz: number, counts: Ptr): void;
   bprSamples(
     samples: number, seed: bigint, first: bigint, rowOf: Ptr, indptr: Ptr, indices: Ptr, nnz: number, nItems: number,
-    x: Ptr, y: Ptr, k: number, learningRate: number, regularization: number,
-    verify: boolean, popularity: boolean, adagrad: boolean, gx: Ptr, gy: Ptr, out: Ptr,
+    x: Ptr, y: Ptr, yBias: Ptr, k: number, learningRate: number, regularization: number,
+    verify: boolean, popularity: boolean, adagrad: boolean, gx: Ptr, gy: Ptr, gyBias: Ptr, out: Ptr,
   ): void;
+  bprSplitRows(rows: Ptr, rowStart: number, rowEnd: number, k: number, bias: Ptr): void;
+  bprJoinRows(rows: Ptr, rowStart: number, rowEnd: number, k: number, bias: Ptr): void;
   bprDrawSamples(seed: bigint, first: bigint, rowOf: Ptr, indices: Ptr, nnz: number, nItems: number, popularity: boolean, n: number, out: Ptr): void;
   mfPack(indptr: Ptr, indices: Ptr, data: Ptr, rowStart: number, rowEnd: number, out: Ptr): void;
   mfShuffle(records: Ptr, hi: number, lo: number, seed: bigint, epoch: bigint): void;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { AlternatingLeastSquares, BayesianPersonalizedRanking, CsrMatrix, type BprOptions, type EpochInfo } from "../src/index.js";
+import { AlternatingLeastSquares, BayesianPersonalizedRanking, CsrMatrix, getEngine, type BprOptions, type EpochInfo } from "../src/index.js";
 import { bprTuning, drawSamples } from "../src/bpr.js";
 import { randomInteractions, seededRandom } from "./reference.js";
 
@@ -92,6 +92,32 @@ describe("BPR factors", () => {
     // recommend scores with the bias: x_u·y_i over all 7 columns.
     const { ids, scores } = model.recommend(3, undefined, { n: 15, filterAlreadyLikedItems: false });
     ids.forEach((item, r) => expect(scores[r]).toBeCloseTo(score(model, 3, item), 5));
+  });
+
+  it("epochs run on the rows split (k floats a row, item biases apart) and joined back exactly, range by range", () => {
+    const { heap, kernels } = getEngine();
+    const k = 5, nRows = 7, width = k + 1;
+    // Row r, column c holds 10r + c (the bias column c = k).
+    const joined = Float32Array.from({ length: nRows * width }, (_, e) => 10 * Math.floor(e / width) + (e % width));
+    const rows = heap.alloc(joined.length * 4), bias = heap.alloc(nRows * 4);
+    try {
+      heap.f32(rows, joined.length).set(joined);
+      // Ascending ranges to split, descending to join, as fit() calls them.
+      for (const [start, end] of [[0, 3], [3, 6], [6, 7]]) kernels.bprSplitRows(rows, start, end, k, bias);
+      const split = heap.f32(rows, nRows * k);
+      for (let r = 0; r < nRows; r++) for (let c = 0; c < k; c++) expect(split[r * k + c]).toBe(10 * r + c);
+      expect(Array.from(heap.f32(bias, nRows))).toEqual([5, 15, 25, 35, 45, 55, 65]);
+      for (const [start, end] of [[4, 7], [1, 4], [0, 1]]) kernels.bprJoinRows(rows, start, end, k, bias);
+      expect(heap.f32(rows, joined.length)).toEqual(joined);
+      // Users: no bias array; the constant column comes back as 1.
+      kernels.bprSplitRows(rows, 0, nRows, k, 0);
+      kernels.bprJoinRows(rows, 0, nRows, k, 0);
+      const users = heap.f32(rows, joined.length);
+      for (let e = 0; e < joined.length; e++) expect(users[e]).toBe(e % width === k ? 1 : joined[e]);
+    } finally {
+      heap.release(rows);
+      heap.release(bias);
+    }
   });
 
   it("initialises as implicit: (U[0,1) − ½)/factors, unrated items and users zeroed, users' bias 1", async () => {
