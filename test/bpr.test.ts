@@ -291,6 +291,22 @@ describe("BPR sampling", () => {
     expect(chiSquare(negatives, new Array<number>(10).fill(0.1))).toBeLessThan(27.9);
   });
 
+  it("draws the user of every nonzero right, around empty, one-entry and long rows", () => {
+    // Rows 0–9 empty, row 10 with 300 entries, 11–100 one each, 101–150 empty, 151–180
+    // three each, 181–199 empty: every nonzero is drawn, each with its own user.
+    const rows: number[] = [], cols: number[] = [];
+    for (let c = 0; c < 300; c++) { rows.push(10); cols.push(c); }
+    for (let r = 11; r <= 100; r++) { rows.push(r); cols.push(r); }
+    for (let r = 151; r <= 180; r++) for (const c of [r, r + 50, r + 100]) { rows.push(r); cols.push(c); }
+    const userItems = CsrMatrix.fromCoo({ rows, cols, shape: [200, 400] });
+    const { users, items } = drawSamples(userItems, 50_000, { seed: 9 });
+    const stored = new Set(rows.map((r, e) => r * 400 + cols[e]));
+    const drawn = new Set<number>();
+    users.forEach((u, s) => drawn.add(u * 400 + items[s]));
+    expect([...drawn].filter((key) => !stored.has(key))).toEqual([]);
+    expect(drawn.size).toBe(stored.size);
+  });
+
   it("liked pairs: every nonzero equally often (χ² test), each a real (user, item) of the matrix", () => {
     const userItems = CsrMatrix.fromCoo(randomInteractions(30, 20, 0.2, 3));
     const nnz = userItems.nnz;
