@@ -94,6 +94,18 @@ describe("crc32", () => {
     expect(crc32(data)).toBe(trailer);
     expect(crc32(data.subarray(50_001), crc32(data.subarray(0, 50_001)))).toBe(trailer); // continued across chunks
   });
+
+  it("gives gzip's CRC from every start offset and length around the 4- and 16-byte steps", () => {
+    const random = lcg(12);
+    const data = Uint8Array.from({ length: 300 }, () => Math.floor(random() * 256));
+    for (let start = 0; start < 8; start++) {
+      for (const length of [0, 1, 3, 15, 16, 17, 63, 64, 65, 66, 67, 79, 80, 81, 255, 256, 257, 292 - start]) {
+        const piece = data.subarray(start, start + length);
+        const gz = gzipSync(piece);
+        expect(crc32(piece)).toBe(new DataView(gz.buffer, gz.byteOffset + gz.length - 8, 4).getUint32(0, true));
+      }
+    }
+  });
 });
 
 /** A source that hands out `size`-byte chunks, to put chunk boundaries everywhere. */
