@@ -23,6 +23,7 @@ export interface ModelFileContents {
   nUsers: number;
   nItems: number;
   factors: number;
+  /** Read from a file: a view into its bytes when they are aligned, else a copy. */
   userFactors: Float32Array;
   itemFactors: Float32Array;
   /** Optional chunks by tag (CATL, UITM, ...), payloads as stored. */
@@ -154,7 +155,10 @@ export function littleEndianWords(values: Int32Array | Float32Array): Uint8Array
 function float32Chunk(chunks: Map<string, Uint8Array>, tag: string, length: number, fail: (why: string) => never): Float32Array {
   const payload = chunks.get(tag) ?? fail(`no ${tag} chunk`);
   if (payload.length !== length * 4) fail(`${tag} chunk has ${payload.length} bytes, META says ${length} floats (${length * 4} bytes)`);
-  // Copy to an aligned buffer: the payload's offset inside the file need not be 4-aligned.
+  // Chunks start 4-aligned in the file, so a file read into its own buffer is read in
+  // place (loaders copy the factors into wasm memory; a second 166 MB copy cost ~100 ms).
+  // Otherwise (a file inside a larger buffer, a big-endian host) copy to an aligned array.
+  if (littleEndian && (payload.byteOffset & 3) === 0) return new Float32Array(payload.buffer, payload.byteOffset, length);
   const out = new Float32Array(length);
   new Uint8Array(out.buffer).set(payload);
   if (!littleEndian) flipWords(new Uint8Array(out.buffer));

@@ -32,6 +32,22 @@ describe("model file", () => {
     expect(loaded.save()).toEqual(bytes);
   });
 
+  it("loads the same model from bytes at any offset inside a larger buffer, read in place or copied", async () => {
+    const { model } = await trainedModel();
+    const bytes = model.save();
+    for (let offset = 0; offset < 8; offset++) {
+      const container = new Uint8Array(bytes.length + 16).fill(0xa5);
+      container.set(bytes, offset);
+      const loaded = AlternatingLeastSquares.load(container.subarray(offset, offset + bytes.length));
+      expect(loaded.userFactors).toEqual(model.userFactors);
+      expect(loaded.itemFactors).toEqual(model.itemFactors);
+      // The loaded model owns its factors: the caller's buffer may change afterwards.
+      container.fill(0);
+      expect(loaded.itemFactors).toEqual(model.itemFactors);
+      loaded.dispose();
+    }
+  });
+
   it("refuses any single flipped byte, a truncated file and a foreign file", async () => {
     const { model } = await trainedModel();
     const bytes = model.save();
