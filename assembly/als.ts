@@ -14,7 +14,7 @@
 // (implicit's alpha), applied on the fly so the user's matrix is never copied.
 // The host passes G = α₀·YᵀY, computed once per half-step.
 
-import { decodeColumn } from "./compact-columns";
+import { decodeColumn, placedValues } from "./compact-columns";
 import { accumulateRows, axpy, copyRow, dot, dotRows, symmetricMatVec, xpby } from "./vector";
 
 // YᵀY is summed a segment of rows at a time, each segment into its own k×k partial, and
@@ -170,14 +170,16 @@ export function cgChunkRows(k: i32): i32 {
  * Scratch: weights (maxRowNnz f32), coefficients (cgChunkRows f32), work (3k f32: r, p, Ap);
  * gatherCapacity ≥ cgChunkRows(k). The matrix's row ids are CSR indices, or, when
  * `offsets` is not 0, a compact-columns stream (assembly/compact-columns.ts) decoded a row
- * at a time into `ids` (maxRowNnz i32).
+ * at a time into `ids` (maxRowNnz i32). Low-memory compact columns (`places` not 0) hold
+ * no values: `data` is then the source CSR's, read through `sourceIndptr` and each entry's
+ * place into `values` (maxRowNnz f32).
  */
 export function solveRowsCg(
   rowStart: i32, rowEnd: i32, indptr: usize, indices: usize, data: usize,
   x: usize, y: usize, k: i32, g: usize,
   confidenceScale: f32, regularization: f32, regExponent: f32, unobservedWeight: f32, nOther: i32, cgSteps: i32,
   gathered: usize, gatherCapacity: i32, weights: usize, coefficients: usize, work: usize,
-  offsets: usize, ids: usize,
+  offsets: usize, ids: usize, places: usize, placeShift: i32, sourceIndptr: usize, values: usize,
 ): void {
   const rowBytes = <usize>k << 2;
   const chunkRows = cgChunkRows(k);
@@ -188,7 +190,7 @@ export function solveRowsCg(
     const start = load<i32>(indptr + (<usize>u << 2));
     const n = load<i32>(indptr + ((<usize>u + 1) << 2)) - start;
     const entryIndices = rowIds(indices, offsets, u, start, n, ids);
-    const entryData = data + (<usize>start << 2);
+    const entryData = rowValues(data, places, placeShift, start, n, entryIndices, sourceIndptr, values);
     const xu = x + <usize>u * rowBytes;
     const lambda = rowRegularization(regularization, regExponent, n, unobservedWeight, nOther);
 
@@ -279,6 +281,13 @@ function touchRows(y: usize, ids: usize, m: i32, k: i32, sink: usize): void {
 @inline
 function rowIds(indices: usize, offsets: usize, u: i32, start: i32, n: i32, ids: usize): usize {
   return offsets ? decodeColumn(indices, offsets, u, n, ids) : indices + (<usize>start << 2);
+}
+
+/** Row u's values: in place, or read from the source CSR for low-memory compact columns. */
+// @ts-ignore: decorator
+@inline
+function rowValues(data: usize, places: usize, placeShift: i32, start: i32, n: i32, ids: usize, sourceIndptr: usize, values: usize): usize {
+  return places ? placedValues(places, placeShift, start, n, ids, sourceIndptr, data, values) : data + (<usize>start << 2);
 }
 
 /** Copies rows ids[0..m) of y (k floats each) to out, contiguous; returns out. `sink`: touchRows's. */
@@ -384,20 +393,21 @@ export function choleskySolve(a: usize, b: usize, k: i32): void {
 /**
  * Exact ALS update for rows [rowStart, rowEnd) (implicit's least_squares): build each
  * row's system in f64, factor, solve, store as f32. `a` is k×k f64, `b` and `yRow` k f64;
- * row ids as in solveRowsCg (`offsets`, `ids`).
+ * rows as in solveRowsCg (`offsets`, `ids`, `places`, `placeShift`, `sourceIndptr`, `values`).
  * Returns -1, or the first row whose system is not positive definite.
  */
 export function solveRowsCholesky(
   rowStart: i32, rowEnd: i32, indptr: usize, indices: usize, data: usize,
   x: usize, y: usize, k: i32, g: usize,
   confidenceScale: f32, regularization: f32, regExponent: f32, unobservedWeight: f32, nOther: i32,
-  a: usize, b: usize, yRow: usize, offsets: usize, ids: usize,
+  a: usize, b: usize, yRow: usize, offsets: usize, ids: usize, places: usize, placeShift: i32, sourceIndptr: usize, values: usize,
 ): i32 {
   for (let u = rowStart; u < rowEnd; u++) {
     const start = load<i32>(indptr + (<usize>u << 2));
     const n = load<i32>(indptr + ((<usize>u + 1) << 2)) - start;
     const lambda = rowRegularization(regularization, regExponent, n, unobservedWeight, nOther);
-    buildRowSystem(rowIds(indices, offsets, u, start, n, ids), data + (<usize>start << 2), n, y, k, g, confidenceScale, lambda, unobservedWeight, a, b, yRow);
+    const entryIndices = rowIds(indices, offsets, u, start, n, ids);
+    buildRowSystem(entryIndices, rowValues(data, places, placeShift, start, n, entryIndices, sourceIndptr, values), n, y, k, g, confidenceScale, lambda, unobservedWeight, a, b, yRow);
     if (choleskyFactor(a, k) >= 0) return u;
     choleskySolve(a, b, k);
     const xu = x + <usize>u * (<usize>k << 2);

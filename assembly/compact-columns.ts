@@ -48,22 +48,29 @@ export function compactColumnsSizes(nCols: i32, outIndptr: usize, outOffsets: us
 
 /**
  * Second pass over rows [rowStart, rowEnd): writes their entries' gaps to the stream and
- * values to columnData. Rows come in order, so each column's ids arrive sorted. `cursors`
- * is 2·nCols u32 (next entry, next stream unit of each column), `last` nCols u32.
+ * to columnData their values (placeShift < 0) or, without values (low memory), each
+ * entry's place in its source row as a u8, u16 or u32 (placeShift 0, 1, 2): the value is
+ * then data[indptr[row] + place] of the source. Rows come in order, so each column's ids
+ * arrive sorted. `cursors` is 2·nCols u32 (next entry, next stream unit of each column),
+ * `last` nCols u32.
  */
 export function compactColumnsFill(
   indptr: usize, indices: usize, data: usize, rowStart: i32, rowEnd: i32, nCols: i32,
-  stream: usize, columnData: usize, cursors: usize, last: usize,
+  stream: usize, columnData: usize, placeShift: i32, cursors: usize, last: usize,
 ): void {
   const entryCursor = cursors;
   const streamCursor = cursors + (<usize>nCols << 2);
   for (let r = rowStart; r < rowEnd; r++) {
+    const first = load<i32>(indptr + (<usize>r << 2));
     const end = load<i32>(indptr + ((<usize>r + 1) << 2));
-    for (let e = load<i32>(indptr + (<usize>r << 2)); e < end; e++) {
+    for (let e = first; e < end; e++) {
       const c = <usize>load<i32>(indices + (<usize>e << 2)) << 2;
       const slot = load<u32>(entryCursor + c);
       store<u32>(entryCursor + c, slot + 1);
-      store<f32>(columnData + (<usize>slot << 2), load<f32>(data + (<usize>e << 2)));
+      if (placeShift < 0) store<f32>(columnData + (<usize>slot << 2), load<f32>(data + (<usize>e << 2)));
+      else if (placeShift == 0) store<u8>(columnData + <usize>slot, <u8>(e - first));
+      else if (placeShift == 1) store<u16>(columnData + (<usize>slot << 1), <u16>(e - first));
+      else store<u32>(columnData + (<usize>slot << 2), <u32>(e - first));
       const gap = <u32>r - load<u32>(last + c);
       store<u32>(last + c, <u32>r);
       const unit = load<u32>(streamCursor + c);
@@ -96,6 +103,26 @@ export function decodeColumn(stream: usize, offsets: usize, c: i32, n: i32, out:
     }
     id += gap;
     store<u32>(out + (<usize>j << 2), id);
+  }
+  return out;
+}
+
+/**
+ * The values of a low-memory column's n entries into out (f32): entry j, with row id
+ * ids[j] and its place at entry `first` + j of `places`, is sourceData[sourceIndptr[id] +
+ * place]. Positions first, so the value loads are independent and their misses overlap.
+ */
+// @ts-ignore: decorator
+@inline
+export function placedValues(places: usize, placeShift: i32, first: i32, n: i32, ids: usize, sourceIndptr: usize, sourceData: usize, out: usize): usize {
+  for (let j = 0; j < n; j++) {
+    const at = <usize>(first + j);
+    const place = placeShift == 0 ? <u32>load<u8>(places + at) : placeShift == 1 ? <u32>load<u16>(places + (at << 1)) : load<u32>(places + (at << 2));
+    store<u32>(out + (<usize>j << 2), <u32>load<i32>(sourceIndptr + (<usize>load<i32>(ids + (<usize>j << 2)) << 2)) + place);
+  }
+  for (let j = 0; j < n; j++) {
+    const slot = out + (<usize>j << 2);
+    store<f32>(slot, load<f32>(sourceData + (<usize>load<u32>(slot) << 2)));
   }
   return out;
 }

@@ -1,6 +1,6 @@
 // One ALS timing run on the synthetic Last.fm-360K-shaped data, in its own process so
 // its peak memory is its own. Prints one JSON line. Run through bench/run.mjs.
-//   node bench/als.mjs --factors 64 --iterations 3 [--scale 1] [--solver cg] [--stages]
+//   node bench/als.mjs --factors 64 --iterations 3 [--scale 1] [--solver cg] [--stages] [--low-memory]
 // --stages prints the process's RSS (and wasm memory) after each step to stderr.
 
 import { parseArgs } from "node:util";
@@ -15,6 +15,7 @@ const { values: args } = parseArgs({
     solver: { type: "string", default: "cg" },
     threads: { type: "string", default: "1" },
     stages: { type: "boolean", default: false },
+    "low-memory": { type: "boolean", default: false },
   },
 });
 const stage = (what) => {
@@ -50,7 +51,7 @@ const model = new AlternatingLeastSquares({
   factors: Number(args.factors), iterations: Number(args.iterations), solver: args.solver,
   regularization: 0.01, seed: 1, threads: Number(args.threads),
 });
-await model.fit(userItems, { onIteration: (info) => { iterationSeconds.push(info.seconds); stage(`iteration ${info.iteration}`); } });
+await model.fit(userItems, { lowMemory: args["low-memory"], onIteration: (info) => { iterationSeconds.push(info.seconds); stage(`iteration ${info.iteration}`); } });
 
 const sorted = [...iterationSeconds].sort((a, b) => a - b);
 console.log(JSON.stringify({

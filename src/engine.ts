@@ -32,7 +32,7 @@ export interface Kernels {
   sortRowsSumDuplicates(indptr: Ptr, indices: Ptr, data: Ptr, nRows: number): number;
   compactColumnsCount(indptr: Ptr, indices: Ptr, rowStart: number, rowEnd: number, outIndptr: Ptr, outOffsets: Ptr, last: Ptr): void;
   compactColumnsSizes(nCols: number, outIndptr: Ptr, outOffsets: Ptr): number;
-  compactColumnsFill(indptr: Ptr, indices: Ptr, data: Ptr, rowStart: number, rowEnd: number, nCols: number, stream: Ptr, columnData: Ptr, cursors: Ptr, last: Ptr): void;
+  compactColumnsFill(indptr: Ptr, indices: Ptr, data: Ptr, rowStart: number, rowEnd: number, nCols: number, stream: Ptr, columnData: Ptr, placeShift: number, cursors: Ptr, last: Ptr): void;
   compactColumnsDecode(columnIndptr: Ptr, offsets: Ptr, stream: Ptr, start: number, end: number, outIndices: Ptr): void;
   transposeRows(indptr: Ptr, indices: Ptr, data: Ptr, rowStart: number, rowEnd: number, cursor: Ptr, outIndices: Ptr, outData: Ptr): void;
   gramSegments(nRows: number): number;
@@ -43,12 +43,13 @@ export interface Kernels {
     rowStart: number, rowEnd: number, indptr: Ptr, indices: Ptr, data: Ptr, x: Ptr, y: Ptr, k: number, g: Ptr,
     confidenceScale: number, regularization: number, regExponent: number, unobservedWeight: number, nOther: number, cgSteps: number,
     gathered: Ptr, gatherCapacity: number, weights: Ptr, coefficients: Ptr, work: Ptr, offsets: Ptr, ids: Ptr,
+    places: Ptr, placeShift: number, sourceIndptr: Ptr, values: Ptr,
   ): void;
   cgChunkRows(k: number): number;
   solveRowsCholesky(
     rowStart: number, rowEnd: number, indptr: Ptr, indices: Ptr, data: Ptr, x: Ptr, y: Ptr, k: number, g: Ptr,
     confidenceScale: number, regularization: number, regExponent: number, unobservedWeight: number, nOther: number,
-    a: Ptr, b: Ptr, yRow: Ptr, offsets: Ptr, ids: Ptr,
+    a: Ptr, b: Ptr, yRow: Ptr, offsets: Ptr, ids: Ptr, places: Ptr, placeShift: number, sourceIndptr: Ptr, values: Ptr,
   ): number;
   buildRowSystem(
     itemIds: Ptr, confidences: Ptr, n: number, y: Ptr, k: number, g: Ptr,

@@ -7,9 +7,10 @@ import { CompactColumns } from "../src/compact-columns.js";
 import { gramOf } from "../src/gram.js";
 import { firstDifference, seededRandom } from "./reference.js";
 
-// Users 0..nRows of a few columns, with the gaps the encoding must get right.
-function gappyMatrix() {
-  const nRows = 400_000, nCols = 7;
+// Users 0..nRows of a few columns, with the gaps the encoding must get right; `wide` adds
+// two rows of 600 entries (places past 0xFF, stored as u16 without values).
+function gappyMatrix(wide = false) {
+  const nRows = 400_000, nCols = wide ? 607 : 7;
   const random = seededRandom(12);
   const rows: number[] = [], cols: number[] = [], values: number[] = [];
   const add = (r: number, c: number) => { rows.push(r); cols.push(c); values.push(1 + Math.floor(random() * 9)); };
@@ -20,14 +21,18 @@ function gappyMatrix() {
   for (let u = 0; u < nRows; u += 1 + Math.floor(random() * 200)) add(u, 2); // dense column
   for (let u = 0; u < 40; u++) add(Math.floor(random() * nRows), 3 + (u % 3)); // random gaps
   // column 6 stays empty
+  if (wide) for (const r of [9, nRows - 1]) for (let c = 7; c < nCols; c++) add(r, c);
   return CsrMatrix.fromCoo({ rows, cols, values, shape: [nRows, nCols] });
 }
 
 describe("CompactColumns", () => {
-  it("encodes the transpose: same indptr, ids and values as CsrMatrix.transpose(), 1 or 3 units a gap", () => {
-    const matrix = gappyMatrix();
+  it.each([
+    ["values", true, false, -1], ["places as u8 (low memory)", false, false, 0], ["places as u16 (low memory, rows past 256)", false, true, 1],
+  ] as const)("encodes the transpose with %s: same indptr, ids and values as CsrMatrix.transpose(), 1 or 3 units a gap", (_name, values, wide, placeShift) => {
+    const matrix = gappyMatrix(wide);
     const plain = matrix.transpose();
-    const compact = CompactColumns.transposeOf(matrix);
+    const compact = CompactColumns.transposeOf(matrix, { values });
+    expect(compact.placeShift).toBe(placeShift);
     expect(Array.from(compact.indptr)).toEqual(Array.from(plain.indptr));
     expect(compact.decodeIndices()).toEqual(plain.indices.slice());
     expect(compact.data.slice()).toEqual(plain.data.slice());
@@ -38,8 +43,8 @@ describe("CompactColumns", () => {
       ids.forEach((id, j) => { units += id - (j === 0 ? 0 : ids[j - 1]) < 0xffff ? 1 : 3; });
     }
     expect(compact.streamBytes()).toBe(2 * units);
-    expect(CompactColumns.bytesNeeded(matrix.nRows, matrix.nCols, matrix.nnz)).toBeGreaterThanOrEqual(
-      compact.streamBytes() + 4 * matrix.nnz + 8 * (matrix.nCols + 1));
+    expect(CompactColumns.bytesNeeded(matrix.nRows, matrix.nCols, matrix.nnz, { values, longestRow: matrix.maxRowNnz() })).toBeGreaterThanOrEqual(
+      compact.streamBytes() + (values ? 4 : 1 << placeShift) * matrix.nnz + 8 * (matrix.nCols + 1));
     compact.dispose(); plain.dispose(); matrix.dispose();
   });
 
@@ -67,12 +72,12 @@ describe("CompactColumns", () => {
     compact.dispose(); matrix.dispose();
   });
 
-  for (const solver of ["cg", "cholesky"] as const) {
-    it(`${solver}: rows solved from the compact copy are the same bits as from the plain transpose`, () => {
+  for (const [solver, values, wide] of [["cg", true, false], ["cholesky", true, false], ["cg", false, false], ["cholesky", false, true]] as const) {
+    it(`${solver}: rows solved from the compact copy ${values ? "with values" : `with ${wide ? "u16" : "u8"} places`} are the same bits as from the plain transpose`, () => {
       const { heap, kernels } = getEngine();
-      const matrix = gappyMatrix();
+      const matrix = gappyMatrix(wide);
       const plain = matrix.transpose();
-      const compact = CompactColumns.transposeOf(matrix);
+      const compact = CompactColumns.transposeOf(matrix, { values });
       const k = 8, nOther = matrix.nRows, nItems = matrix.nCols;
       const random = seededRandom(4);
       const y = heap.alloc(nOther * k * 4);
@@ -80,24 +85,26 @@ describe("CompactColumns", () => {
       const g = heap.alloc(k * k * 4);
       gramOf(getEngine(), y, nOther, k, 1, g);
       const longest = plain.maxRowNnz();
-      const solve = (indices: number, offsets: number) => {
-        const x = heap.allocZeroed(nItems * k * 4), ids = heap.alloc(longest * 4), work = heap.alloc(3 * k * 4);
+      const solve = (indices: number, data: number, offsets: number, places: number, placeShift: number, sourceIndptr: number) => {
+        const x = heap.allocZeroed(nItems * k * 4), ids = heap.alloc(longest * 4), valuesScratch = heap.alloc(longest * 4), work = heap.alloc(3 * k * 4);
         const scratch = solver === "cg"
           ? [heap.alloc(longest * k * 4), heap.alloc(longest * 4), heap.alloc(kernels.cgChunkRows(k) * 4)]
           : [heap.alloc(k * k * 8), heap.alloc(k * 8), heap.alloc(k * 8)];
         if (solver === "cg") {
-          kernels.solveRowsCg(0, nItems, plain.indptrPtr, indices, plain.dataPtr, x, y, k, g, 0.5, 0.1, 0, 1, nOther, 3,
-            scratch[0], longest, scratch[1], scratch[2], work, offsets, ids);
+          kernels.solveRowsCg(0, nItems, plain.indptrPtr, indices, data, x, y, k, g, 0.5, 0.1, 0, 1, nOther, 3,
+            scratch[0], longest, scratch[1], scratch[2], work, offsets, ids, places, placeShift, sourceIndptr, valuesScratch);
         } else {
-          expect(kernels.solveRowsCholesky(0, nItems, plain.indptrPtr, indices, plain.dataPtr, x, y, k, g, 0.5, 0.1, 0, 1, nOther,
-            scratch[0], scratch[1], scratch[2], offsets, ids)).toBe(-1);
+          expect(kernels.solveRowsCholesky(0, nItems, plain.indptrPtr, indices, data, x, y, k, g, 0.5, 0.1, 0, 1, nOther,
+            scratch[0], scratch[1], scratch[2], offsets, ids, places, placeShift, sourceIndptr, valuesScratch)).toBe(-1);
         }
         const result = heap.f32(x, nItems * k).slice();
-        for (const p of [x, ids, work, ...scratch]) heap.release(p);
+        for (const p of [x, ids, valuesScratch, work, ...scratch]) heap.release(p);
         return result;
       };
-      const fromPlain = solve(plain.indicesPtr, 0);
-      const fromCompact = solve(compact.streamPtr, compact.offsetsPtr);
+      const fromPlain = solve(plain.indicesPtr, plain.dataPtr, 0, 0, 0, 0);
+      const fromCompact = values
+        ? solve(compact.streamPtr, compact.dataPtr, compact.offsetsPtr, 0, 0, 0)
+        : solve(compact.streamPtr, matrix.dataPtr, compact.offsetsPtr, compact.dataPtr, compact.placeShift, matrix.indptrPtr);
       expect(fromPlain.some((v) => v !== 0)).toBe(true);
       expect(fromCompact).toEqual(fromPlain);
       for (const p of [y, g]) heap.release(p);

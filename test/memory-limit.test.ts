@@ -34,11 +34,13 @@ describe("memory estimates are at least a real fit's peak", () => {
     ["ALS cg, 1 thread", { solver: "cg", threads: 1 }],
     ["ALS cg, 2 threads", { solver: "cg", threads: 2 }],
     ["ALS cholesky", { solver: "cholesky", threads: 1 }],
-  ] as const)("%s", async (_, options) => {
+    ["ALS cg, 2 threads, lowMemory", { solver: "cg", threads: 2 }, true],
+    ["ALS cholesky, lowMemory", { solver: "cholesky", threads: 1 }, true],
+  ] as const)("%s", async (_, options, lowMemory = false) => {
     const userItems = matrix();
     const model = new AlternatingLeastSquares({ factors: 24, iterations: 2, ...options });
-    const peak = await peakBytes(() => model.fit(userItems));
-    const need = AlternatingLeastSquares.memoryNeeded(shapeOf(userItems), model.options);
+    const peak = await peakBytes(() => model.fit(userItems, { lowMemory }));
+    const need = AlternatingLeastSquares.memoryNeeded(shapeOf(userItems), model.options, { lowMemory });
     console.log(`ALS ${JSON.stringify(options)}: peak ${peak} B, estimate ${need.bytes} B`);
     expect(peak).toBeGreaterThan(0);
     expect(need.bytes).toBeGreaterThanOrEqual(peak);
