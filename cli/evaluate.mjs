@@ -43,7 +43,7 @@ export async function runEvaluate(file, { dataset, prepare, modelName, model: mo
   const started = performance.now();
   const validation = modelName === "mf" ? toUserItems(test) : undefined;
   const { curve, series } = await fitWithCurve(modelName, model, trainMatrix, {
-    validation,
+    validation, lowMemory: modelOptions.lowMemory,
     onStep: (text, fraction, elapsed) => display.update(`${text}  elapsed ${duration(elapsed)}`, fraction, true),
   });
   display.done();

@@ -21,6 +21,7 @@ export async function fitModel(file, { dataset: datasetOptions, prepare, modelNa
   const userItems = toUserItems(data);
   const model = createModel(modelName, modelOptions);
   const { curve, series } = await fitWithCurve(modelName, model, userItems, {
+    lowMemory: modelOptions.lowMemory,
     onStep: (text, fraction, elapsed) => display.update(`${text}  elapsed ${duration(elapsed)}  ETA ${duration((elapsed / fraction) * (1 - fraction))}`, fraction, true),
   });
   display.done();

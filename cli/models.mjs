@@ -37,11 +37,12 @@ export function createModel(name, o) {
 /**
  * Fits `model` on `train`, calling `onStep(text, fraction)` for progress, and returns its
  * training curve: ALS loss, BPR training AUC, MF train and validation RMSE per epoch.
+ * `lowMemory`: ALS's fit({ lowMemory }).
  */
-export async function fitWithCurve(name, model, train, { validation, onStep }) {
+export async function fitWithCurve(name, model, train, { validation, onStep, lowMemory = false }) {
   const curve = [];
   if (name === "als") {
-    await model.fit(train, { onIteration: (i) => { curve.push({ epoch: i.iteration, loss: i.loss }); onStep(`ALS iteration ${i.iteration}/${i.iterations}${i.loss !== undefined ? `  loss ${i.loss.toPrecision(5)}` : ""}`, i.iteration / i.iterations, i.elapsed); } });
+    await model.fit(train, { lowMemory, onIteration: (i) => { curve.push({ epoch: i.iteration, loss: i.loss }); onStep(`ALS iteration ${i.iteration}/${i.iterations}${i.loss !== undefined ? `  loss ${i.loss.toPrecision(5)}` : ""}`, i.iteration / i.iterations, i.elapsed); } });
     return { curve, series: [{ name: "training loss", key: "loss" }] };
   }
   if (name === "bpr") {
