@@ -155,8 +155,8 @@ export class AlternatingLeastSquares extends FactorModel {
     const longestRow = Math.max(1, shape.longestRow ?? Math.min(nnz, Math.max(nUsers, nItems)));
     const threads = threadsFor(getEngine(), o.threads);
     const perThread = o.solver === "cholesky"
-      ? blockBytes(3 * k * 4) + blockBytes(k * k * 8) + 2 * blockBytes(k * 8) + 2 * blockBytes(longestRow * 4)
-      : blockBytes(3 * k * 4) + blockBytes(cgGatherCapacity(getEngine(), k, longestRow) * k * 4) + 3 * blockBytes(longestRow * 4) + blockBytes(getEngine().kernels.cgChunkRows(k) * 4);
+      ? blockBytes(3 * k * 4) + blockBytes(k * k * 8) + 2 * blockBytes(k * 8) + (lowMemory ? 2 : 1) * blockBytes(longestRow * 4)
+      : blockBytes(3 * k * 4) + blockBytes(cgGatherCapacity(getEngine(), k, longestRow) * k * 4) + (lowMemory ? 3 : 2) * blockBytes(longestRow * 4) + blockBytes(getEngine().kernels.cgChunkRows(k) * 4);
     return estimate({
       "user factors": blockBytes(nUsers * k * 4),
       "item factors": blockBytes(nItems * k * 4),
@@ -216,7 +216,7 @@ export class AlternatingLeastSquares extends FactorModel {
     const gram = (y: number, nRows: number) => pool ? gramOnPool(pool, y, nRows, k, o.unobservedWeight, gramPtr) : gramOf(this.engine, y, nRows, k, o.unobservedWeight, gramPtr);
     const started = now();
     try {
-      for (let t = 0; t < threads; t++) scratches.push(this.allocateSolverScratch(longestRow));
+      for (let t = 0; t < threads; t++) scratches.push(this.allocateSolverScratch(longestRow, itemUsers.placeShift >= 0));
       for (let iteration = 1; iteration <= o.iterations; iteration++) {
         const iterationStarted = now();
         // Users against fixed items, then items against the new users.
@@ -370,10 +370,11 @@ export class AlternatingLeastSquares extends FactorModel {
     }
   }
 
-  private allocateSolverScratch(longestRow: number): SolverScratch {
+  // `placedValues`: the compact copy holds places, so a row's values are read into scratch.
+  private allocateSolverScratch(longestRow: number, placedValues: boolean): SolverScratch {
     const { heap } = this.engine;
     const k = this.factors;
-    const ids = heap.alloc(longestRow * 4), values = heap.alloc(longestRow * 4);
+    const ids = heap.alloc(longestRow * 4), values = placedValues ? heap.alloc(longestRow * 4) : 0;
     if (this.options.solver === "cholesky") {
       return { work: heap.alloc(3 * k * 4), ids, values, a: heap.alloc(k * k * 8), b: heap.alloc(k * 8), yRow: heap.alloc(k * 8) };
     }
@@ -585,7 +586,7 @@ interface KernelCall { kernel: string; args: number[] }
 
 interface SolverScratch {
   work: number;
-  /** A compact-columns row decoded: its ids, and its values when read from the source. */
+  /** A compact-columns row decoded: its ids, and its values when read from the source (else 0). */
   ids: number; values: number;
   gathered?: number; gatherCapacity?: number; weights?: number; coefficients?: number;
   a?: number; b?: number; yRow?: number;

@@ -5,6 +5,7 @@
 import { restoreExtraChunks, type Catalog } from "./catalog.js";
 import type { CsrMatrix } from "./csr.js";
 import type { Engine } from "./engine.js";
+import { LITTLE_ENDIAN } from "./endian.js";
 import { checkFactorsFinite } from "./fit-error.js";
 import type { ModelFileContents } from "./model-file.js";
 import { poolFor, threadsFor } from "./pool.js";
@@ -54,8 +55,6 @@ interface PlannedQuery { job: TopKJob; single: boolean; owned: number[] }
 
 // Factors quantizeRows converts per call.
 const QUANTIZE_RANGE_FLOATS = 1 << 20;
-
-const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 // Row ids by decreasing norm, ties by id: one native sort of 64-bit keys (high word the
 // complemented float bits, which order like the non-negative norms; low word the id),

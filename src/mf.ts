@@ -8,7 +8,7 @@ import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import { FactorModel, type BatchTopN, type RecommendOptions, type TopN } from "./factorization.js";
 import { extraChunks, restoreExtraChunks, type Catalog } from "./catalog.js";
-import { modelFromOptions, readModelFile, restoreOrDispose, writeModelFile } from "./model-file.js";
+import { littleEndianWords, modelFromOptions, readModelFile, restoreOrDispose, wordsOf, writeModelFile } from "./model-file.js";
 import { blockBytes, ensureMemoryFor, estimate, type FitShape, type MemoryEstimate } from "./memory-plan.js";
 import { firstNonFinite, ModelFitError } from "./fit-error.js";
 
@@ -256,7 +256,7 @@ export class MatrixFactorization {
     biases.set(this.userBiases, 1);
     biases.set(this.itemBiases, 1 + this.nUsers);
     const extra = extraChunks(this);
-    extra.set("BIAS", littleEndianFloats(biases));
+    extra.set("BIAS", littleEndianWords(biases));
     return writeModelFile({
       extra, kind: "mf", options: this.options, nUsers: this.nUsers, nItems: this.nItems, factors: this.factors,
       userFactors: this.userFactors, itemFactors: this.itemFactors,
@@ -272,7 +272,7 @@ export class MatrixFactorization {
     const biasChunk = file.extra?.get("BIAS");
     if (!biasChunk) throw new Error("edgerec model file: an 'mf' model needs a BIAS chunk");
     if (biasChunk.length !== (1 + file.nUsers + file.nItems) * 4) throw new Error(`edgerec model file: the BIAS chunk has ${biasChunk.length} bytes, expected ${(1 + file.nUsers + file.nItems) * 4}`);
-    const biases = readFloats(biasChunk);
+    const biases = new Float32Array(wordsOf(biasChunk, 0, biasChunk.length >> 2).buffer);
     return restoreOrDispose(model, () => {
       model.allocate(file.nUsers, file.nItems);
       model.globalMean = biases[0];
@@ -386,19 +386,6 @@ function checkId(id: number, bound: number, what: string): number {
   return id;
 }
 
-const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
-function littleEndianFloats(values: Float32Array): Uint8Array {
-  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice();
-  if (!littleEndian) for (let i = 0; i < bytes.length; i += 4) bytes.subarray(i, i + 4).reverse();
-  return bytes;
-}
-
-function readFloats(payload: Uint8Array): Float32Array {
-  const bytes = payload.slice();
-  if (!littleEndian) for (let i = 0; i < bytes.length; i += 4) bytes.subarray(i, i + 4).reverse();
-  return new Float32Array(bytes.buffer);
-}
 
 function validateOptions(o: ResolvedOptions): ResolvedOptions {
   const integer = (name: keyof ResolvedOptions, min: number) => {

@@ -12,6 +12,7 @@
 // nRows, nCols, nnz as u32 LE, then indptr and indices int32 LE, data float32 LE).
 // Readers skip chunks they do not know, so later versions can add chunks.
 
+import { LITTLE_ENDIAN } from "./endian.js";
 import { crc32 } from "./io/crc32.js";
 
 const MAGIC = new TextEncoder().encode("EDGEREC\n");
@@ -143,7 +144,7 @@ export function restoreOrDispose<T extends { dispose(): void }>(model: T, restor
 export function wordsOf(payload: Uint8Array, byteOffset: number, count: number): Uint8Array {
   const out = new Uint8Array(count * 4);
   out.set(payload.subarray(byteOffset, byteOffset + count * 4));
-  if (!littleEndian) flipWords(out);
+  if (!LITTLE_ENDIAN) flipWords(out);
   return out;
 }
 
@@ -158,18 +159,16 @@ function float32Chunk(chunks: Map<string, Uint8Array>, tag: string, length: numb
   // Chunks start 4-aligned in the file, so a file read into its own buffer is read in
   // place (loaders copy the factors into wasm memory; a second 166 MB copy cost ~100 ms).
   // Otherwise (a file inside a larger buffer, a big-endian host) copy to an aligned array.
-  if (littleEndian && (payload.byteOffset & 3) === 0) return new Float32Array(payload.buffer, payload.byteOffset, length);
+  if (LITTLE_ENDIAN && (payload.byteOffset & 3) === 0) return new Float32Array(payload.buffer, payload.byteOffset, length);
   const out = new Float32Array(length);
   new Uint8Array(out.buffer).set(payload);
-  if (!littleEndian) flipWords(new Uint8Array(out.buffer));
+  if (!LITTLE_ENDIAN) flipWords(new Uint8Array(out.buffer));
   return out;
 }
 
-const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
 function littleEndianBytes(values: Float32Array | Int32Array): Uint8Array {
   const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  if (littleEndian) return bytes;
+  if (LITTLE_ENDIAN) return bytes;
   const copy = bytes.slice();
   flipWords(copy);
   return copy;
