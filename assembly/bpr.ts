@@ -9,7 +9,8 @@
 // layout after the epoch.
 //
 // One sample: a liked pair (u, i), uniform over the nonzeros of the users × items
-// matrix, and a negative item j, uniform over items ('uniform') or the item of another
+// matrix (or, in user-block order, over the nonzeros of the epoch's current block: see
+// likedIndex), and a negative item j, uniform over items ('uniform') or the item of another
 // uniformly drawn nonzero, i.e. proportional to the items' counts ('popularity', what
 // implicit's CPU code does). With verify, a j that u likes is skipped (counted, no update).
 //
@@ -36,8 +37,9 @@
 // how the host splits the samples across calls, and the loop can look ahead.
 // Integers in [0, n) by Lemire's multiply-shift with rejection (exactly uniform).
 //
-// Speed: a sample touches memory that is almost never in cache (rowOf[e], indices[e],
-// indptr[u], u's item list, x_u, y_i, y_j), and each address comes from the load before.
+// Speed: in random order a sample touches memory that is almost never in cache (rowOf[e],
+// indices[e], indptr[u], u's item list, x_u, y_i, y_j; in user-block order only y_i and
+// y_j remain), and each address comes from the load before.
 // Wasm has no prefetch, so the loop loads and discards ("touches") the memory of the
 // samples one, two and three batches ahead before it updates a batch: the cache misses
 // of many samples are in flight together instead of one after another. Touching never
@@ -69,17 +71,60 @@ function bounded(bits: u32, n: u32, word: u64, shift: u32): u32 {
   return <u32>(m >> 32);
 }
 
+// User-block order. The nonzeros, in CSR order (so by user), are cut into blocks of
+// BLOCK_NONZEROS and a last, shorter one. An epoch visits the full blocks in a random
+// order (bprBlockOrder), then the short one, and draws from each block as many samples as
+// it has nonzeros, uniformly within it. Each nonzero is then as likely a sample as in
+// random order (1/nnz a draw), but a block's ~80 users, their item lists and their row
+// ids stay in cache while its samples run: only the items are still misses.
+const BLOCK_SHIFT: u32 = 12;
+
 /**
- * Sample t's draws: the liked nonzero e (low 32 bits) and the negative (high 32 bits): an
- * item id for uniform sampling, a nonzero index (whose item is the negative) for popularity.
+ * The liked nonzero of sample s of an epoch (s counts from 0 each epoch; it may run past
+ * the epoch's end for the look-ahead touches): uniform over [0, nnz) in random order
+ * (`blocked` false), else uniform over block order[s >> BLOCK_SHIFT] (nFull full blocks,
+ * then the short block).
  */
 // @ts-ignore: decorator
 @inline
-function draw(key: u64, t: u64, nnz: u32, nNegative: u32): u64 {
+function likedIndex(word: u64, s: u64, nnz: u32, blocked: bool, order: usize, nFull: u32): u32 {
+  if (!blocked) return bounded(<u32>word, nnz, word, 0);
+  const tailStart = nFull << BLOCK_SHIFT;
+  let position = <u32>min<u64>(s >> BLOCK_SHIFT, <u64>nFull);
+  if (position == nFull && tailStart == nnz) position = nFull - 1; // no short block: only past the end
+  if (position == nFull) return tailStart + bounded(<u32>word, nnz - tailStart, word, 0);
+  return (load<u32>(order + (<usize>position << 2)) << BLOCK_SHIFT) + (<u32>word >> (32 - BLOCK_SHIFT));
+}
+
+/**
+ * Sample t's draws (s: its place in its epoch): the liked nonzero e (low 32 bits) and the
+ * negative (high 32 bits): an item id for uniform sampling, a nonzero index (whose item is
+ * the negative) for popularity.
+ */
+// @ts-ignore: decorator
+@inline
+function draw(key: u64, t: u64, s: u64, nnz: u32, nNegative: u32, blocked: bool, order: usize, nFull: u32): u64 {
   const word = splitmix64(key + t * GOLDEN);
-  const e = bounded(<u32>word, nnz, word, 0);
+  const e = likedIndex(word, s, nnz, blocked, order, nFull);
   const n = bounded(<u32>(word >> 32), nNegative, word, 32);
   return <u64>e | (<u64>n << 32);
+}
+
+/**
+ * The order of the nFull full blocks in epoch `epoch` (from 0) of a fit with this seed:
+ * a uniform permutation (Fisher–Yates, draws from the epoch's own SplitMix64 stream).
+ */
+export function bprBlockOrder(seed: u64, epoch: u64, nFull: i32, out: usize): void {
+  const key = splitmix64(samplerKey(seed) ^ 0x424c4f434b4f5244) + epoch * GOLDEN; // "BLOCKORD"
+  for (let b = 0; b < nFull; b++) store<i32>(out + (<usize>b << 2), b);
+  for (let b = nFull - 1; b > 0; b--) {
+    const word = splitmix64(key ^ (<u64>b * 0xd1b54a32d192ed03));
+    const other = bounded(<u32>word, <u32>(b + 1), word, 0);
+    const at = out + (<usize>b << 2), to = out + (<usize>other << 2);
+    const kept = load<i32>(at);
+    store<i32>(at, load<i32>(to));
+    store<i32>(to, kept);
+  }
 }
 
 // @ts-ignore: decorator
@@ -274,12 +319,14 @@ export function bprSamples(
   samples: i32, seed: u64, first: u64, rowOf: usize, indptr: usize, indices: usize, nnz: i32, nItems: i32,
   x: usize, y: usize, yBias: usize, k: i32, learningRate: f32, regularization: f32,
   verify: bool, popularity: bool, adagrad: bool, gx: usize, gy: usize, gyBias: usize, out: usize,
+  epochFirst: u64, blocked: bool, order: usize, nFull: i32,
 ): void {
   const rowBytes = <usize>k << 2;
   const key = samplerKey(seed);
   const n = <u32>nnz;
   const nNegative = popularity ? <u32>nnz : <u32>nItems;
   const ahead1 = <u64>(3 * BATCH), ahead2 = <u64>(2 * BATCH), ahead3 = <u64>BATCH;
+  const fullBlocks = <u32>nFull;
   let correct = 0, skipped = 0, sink = 0;
   for (let batch = 0; batch < samples; batch += BATCH) {
     // Touch the memory of the samples ahead, a batch at a time, so that the misses of a
@@ -288,11 +335,11 @@ export function bprSamples(
     for (let q = 0; q < BATCH; q++) {
       const t = first + <u64>(batch + q);
       // Stage 1: the nonzero's row id and item, and the popularity negative's item.
-      const p1 = draw(key, t + ahead1, n, nNegative);
+      const p1 = draw(key, t + ahead1, t - epochFirst + ahead1, n, nNegative, blocked, order, fullBlocks);
       sink += load<i32>(rowOf + (<usize><u32>p1 << 2)) + load<i32>(indices + (<usize><u32>p1 << 2));
       if (popularity) sink += load<i32>(indices + (<usize>(p1 >> 32) << 2));
       // Stage 2: the user's indptr entry and the three factor rows.
-      const p2 = draw(key, t + ahead2, n, nNegative);
+      const p2 = draw(key, t + ahead2, t - epochFirst + ahead2, n, nNegative, blocked, order, fullBlocks);
       const u2 = load<i32>(rowOf + (<usize><u32>p2 << 2));
       sink += load<i32>(indptr + (<usize>u2 << 2));
       const i2 = <usize>load<i32>(indices + (<usize><u32>p2 << 2)), j2 = <usize>negativeItem(indices, p2, popularity);
@@ -301,7 +348,7 @@ export function bprSamples(
       sink += touchRow(y + j2 * rowBytes, rowBytes) + load<i32>(yBias + (j2 << 2));
       // Stage 3: the user's item list, where the binary search will look.
       if (verify) {
-        const u3 = load<i32>(rowOf + (<usize><u32>draw(key, t + ahead3, n, nNegative) << 2));
+        const u3 = load<i32>(rowOf + (<usize><u32>draw(key, t + ahead3, t - epochFirst + ahead3, n, nNegative, blocked, order, fullBlocks) << 2));
         const start = load<i32>(indptr + (<usize>u3 << 2)), end = load<i32>(indptr + ((<usize>u3 + 1) << 2));
         if (end > start) {
           sink += load<i32>(indices + (<usize>start << 2)) + load<i32>(indices + (<usize>((start + end) >>> 1) << 2));
@@ -312,7 +359,7 @@ export function bprSamples(
     // Then the batch's own samples, in order.
     const batchEnd = min(samples, batch + BATCH);
     for (let s = batch; s < batchEnd; s++) {
-      const pair = draw(key, first + <u64>s, n, nNegative);
+      const pair = draw(key, first + <u64>s, first + <u64>s - epochFirst, n, nNegative, blocked, order, fullBlocks);
       const e = <usize><u32>pair << 2;
       const u = <usize>load<i32>(rowOf + e);
       const i = <usize>load<i32>(indices + e);
@@ -359,14 +406,18 @@ export function bprJoinRows(rows: usize, rowStart: i32, rowEnd: i32, k: i32, bia
 }
 
 /**
- * Test hook: samples [first, first + n) as bprSamples draws them, as (u, i, j) triples of
- * i32 into out: the liked pair's user and item, and the negative item.
+ * Test hook: samples [first, first + n) as bprSamples draws them (the same order
+ * arguments), as (u, i, j) triples of i32 into out: the liked pair's user and item, and
+ * the negative item.
  */
-export function bprDrawSamples(seed: u64, first: u64, rowOf: usize, indices: usize, nnz: i32, nItems: i32, popularity: bool, n: i32, out: usize): void {
+export function bprDrawSamples(
+  seed: u64, first: u64, rowOf: usize, indices: usize, nnz: i32, nItems: i32, popularity: bool, n: i32, out: usize,
+  epochFirst: u64, blocked: bool, order: usize, nFull: i32,
+): void {
   const key = samplerKey(seed);
   const nNegative = popularity ? <u32>nnz : <u32>nItems;
   for (let s = 0; s < n; s++) {
-    const pair = draw(key, first + <u64>s, <u32>nnz, nNegative);
+    const pair = draw(key, first + <u64>s, first + <u64>s - epochFirst, <u32>nnz, nNegative, blocked, order, <u32>nFull);
     const e = <usize><u32>pair << 2;
     const o = out + <usize>s * 12;
     store<i32>(o, load<i32>(rowOf + e));

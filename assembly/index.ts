@@ -9,7 +9,7 @@ export { allPairsHeapBytes, allPairsReset, allPairsUnit, mergeAllPairsHeaps, fin
 export { compactColumnsCount, compactColumnsSizes, compactColumnsFill, compactColumnsDecode } from "./compact-columns";
 export { symmetricMatVec, dotRows, accumulateRows } from "./vector";
 export { fillUniform, fillNormal } from "./random";
-export { bprRowIds, bprInitialize, bprSamples, bprDrawSamples, bprSplitRows, bprJoinRows } from "./bpr";
+export { bprRowIds, bprInitialize, bprSamples, bprBlockOrder, bprDrawSamples, bprSplitRows, bprJoinRows } from "./bpr";
 export { log, log1p, pow } from "./math";
 export { bm25Rows } from "./weighting";
 export { mfPack, mfShuffle, mfSgd, mfEvaluate, mfPredict, knnAllPairs, knnRecommend } from "./mf";

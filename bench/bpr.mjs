@@ -1,7 +1,7 @@
 // One BPR timing run on the synthetic Last.fm-360K-shaped data (bench/synthetic.mjs), as
 // implicit's reference figure: verify negatives, lr 0.01, reg 0.01. Prints one JSON line
 // with the seconds of each epoch (an epoch = nnz samples). More than one thread is Hogwild.
-//   node bench/bpr.mjs [--factors 64] [--epochs 3] [--threads 1] [--scale 1] [--sampling uniform|popularity] [--optimizer sgd|adagrad]
+//   node bench/bpr.mjs [--factors 64] [--epochs 3] [--threads 1] [--scale 1] [--sampling uniform|popularity] [--sample-order userBlocks|random] [--optimizer sgd|adagrad]
 
 import { parseArgs } from "node:util";
 import { BayesianPersonalizedRanking, CsrMatrix, getEngine } from "../dist/index.js";
@@ -13,6 +13,7 @@ const { values: args } = parseArgs({
     epochs: { type: "string", default: "3" },
     scale: { type: "string", default: "1" },
     sampling: { type: "string", default: "uniform" },
+    "sample-order": { type: "string", default: "userBlocks" },
     optimizer: { type: "string", default: "sgd" },
     verify: { type: "string", default: "true" },
     threads: { type: "string", default: "1" },
@@ -28,7 +29,7 @@ await collectGarbage();
 const epochs = [];
 const model = new BayesianPersonalizedRanking({
   factors: Number(args.factors), iterations: Number(args.epochs), learningRate: 0.01, regularization: 0.01,
-  verifyNegativeSamples: args.verify !== "false", sampling: args.sampling, optimizer: args.optimizer, seed: 1,
+  verifyNegativeSamples: args.verify !== "false", sampling: args.sampling, sampleOrder: args["sample-order"], optimizer: args.optimizer, seed: 1,
   threads: Number(args.threads),
 });
 await model.fit(userItems, { onEpoch: (info) => { epochs.push(info); console.error(`epoch ${info.epoch}: ${info.seconds.toFixed(2)} s, auc ${info.auc.toFixed(4)}, skipped ${info.skipped}`); } });
@@ -36,7 +37,7 @@ await model.fit(userItems, { onEpoch: (info) => { epochs.push(info); console.err
 const seconds = epochs.map((e) => e.seconds);
 const sorted = [...seconds].sort((a, b) => a - b);
 console.log(JSON.stringify({
-  factors: Number(args.factors), threads: Number(args.threads), sampling: args.sampling, optimizer: args.optimizer, verify: args.verify !== "false",
+  factors: Number(args.factors), threads: Number(args.threads), sampling: args.sampling, sampleOrder: args["sample-order"], optimizer: args.optimizer, verify: args.verify !== "false",
   users: shape[0], items: shape[1], nnz, epochSeconds: seconds, medianEpochSeconds: sorted[Math.floor(sorted.length / 2)],
   auc: epochs.map((e) => e.auc), skipped: epochs.map((e) => e.skipped),
   peakRssBytes: process.resourceUsage().maxRSS * 1024, wasmMemoryBytes: getEngine().heap.bytesReserved,

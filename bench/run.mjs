@@ -5,9 +5,10 @@
 // every item (each pair scored once for both items; a number samples instead), each
 // on 1 and 2 threads and printed beside implicit's figure from
 // ../shared/bench/implicit-reference.md as a ratio (time: below 1 is faster; per second: above 1 is faster);
-// then the 64-factor ALS fit on 2 threads once more with fit({ lowMemory: true }).
+// then the 64-factor ALS fit on 2 threads once more with fit({ lowMemory: true }). BPR runs
+// in its default user-block order and in random order (implicit's).
 //   npm run bench -- [--iterations 3] [--scale 1] [--factors 64,128] [--threads 1,2] [--parse-lines N | --skip-parse]
-//                    [--bpr-epochs 2] [--query-users 20000] [--query-items all | N] [--low-memory false]
+//                    [--bpr-epochs 2] [--bpr-orders userBlocks,random] [--query-users 20000] [--query-items all | N] [--low-memory false]
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
     "parse-lines": { type: "string", default: "17535655" },
     "skip-parse": { type: "boolean", default: false },
     "bpr-epochs": { type: "string", default: "2" },
+    "bpr-orders": { type: "string", default: "userBlocks,random" },
     "low-memory": { type: "string", default: "true" },
     "query-users": { type: "string", default: "20000" },
     "query-items": { type: "string", default: "all" },
@@ -78,13 +80,14 @@ for (const { factors, threads, lowMemory } of alsRuns) {
   });
 }
 if (Number(args["bpr-epochs"]) > 0) {
-  for (const threads of args.threads.split(",").map(Number)) {
+  for (const sampleOrder of args["bpr-orders"].split(",")) for (const threads of args.threads.split(",").map(Number)) {
     const output = execFileSync(process.execPath, ["--expose-gc", new URL("./bpr.mjs", import.meta.url).pathname,
-      "--factors", "64", "--epochs", args["bpr-epochs"], "--scale", args.scale, "--threads", String(threads)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+      "--factors", "64", "--epochs", args["bpr-epochs"], "--scale", args.scale, "--threads", String(threads), "--sample-order", sampleOrder],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
     const run = JSON.parse(output.trim().split("\n").pop());
     const implicitEpoch = implicitFigure("BPR (verify negatives, lr 0.01, reg 0.01), seconds per epoch of 17.5M samples", 64, threads);
     rows.push({
-      what: `BPR s/epoch, 64 factors, ${threads} thread${threads > 1 ? "s (Hogwild)" : ""}`,
+      what: `BPR s/epoch, 64 factors, ${threads} thread${threads > 1 ? "s (Hogwild)" : ""}, ${sampleOrder} order`,
       edgerec: `${run.medianEpochSeconds.toFixed(2)} s (runs: ${run.epochSeconds.map((s) => s.toFixed(2)).join(", ")}; AUC ${run.auc[run.auc.length - 1].toFixed(3)})`,
       implicit: implicitEpoch ? `${implicitEpoch} s` : "n/a",
       ratio: ratio(run.medianEpochSeconds, implicitEpoch),

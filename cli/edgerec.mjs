@@ -71,6 +71,7 @@ const modelFlags = (command) => command
   .option("--init-distribution <d>", "ALS: uniform (implicit's) or normal (Rendle et al.'s) initial factors")
   .option("--learning-rate <lr>", "BPR and MF: SGD learning rate (bpr 0.01, mf 0.01)")
   .option("--sampling <how>", "BPR: negatives drawn uniform or by popularity (default uniform)")
+  .option("--sample-order <order>", "BPR: liked pairs in user-blocks (default, faster) or random order (implicit's)")
   .option("--optimizer <name>", "BPR: sgd or adagrad (default sgd)")
   .option("--neighbours <k>", "cosine, bm25, tfidf: neighbours kept per item (default 20)")
   .option("--no-loss", "ALS: skip the training loss in the progress display")
@@ -92,6 +93,7 @@ const modelOptions = (o) => ({
   initDistribution: optional(o.initDistribution, String),
   learningRate: optional(o.learningRate, (v) => number(v, "--learning-rate")),
   sampling: optional(o.sampling, String),
+  sampleOrder: optional(o.sampleOrder, (v) => (String(v) === "user-blocks" ? "userBlocks" : String(v))),
   optimizer: optional(o.optimizer, String),
   neighbours: optional(o.neighbours, (v) => integer(v, "--neighbours", 1)),
   loss: o.loss !== false,

@@ -21,7 +21,7 @@ export function createModel(name, o) {
     });
     case "bpr": return new BayesianPersonalizedRanking({
       factors: o.factors, learningRate: o.learningRate, regularization: o.regularization, iterations: o.iterations,
-      seed: o.seed, sampling: o.sampling, optimizer: o.optimizer, threads: o.threads,
+      seed: o.seed, sampling: o.sampling, sampleOrder: o.sampleOrder, optimizer: o.optimizer, threads: o.threads,
     });
     case "mf": return new MatrixFactorization({
       factors: o.factors, learningRate: o.learningRate, regularization: o.regularization, iterations: o.iterations, seed: o.seed,

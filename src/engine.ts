@@ -91,10 +91,15 @@ export interface Kernels {
     samples: number, seed: bigint, first: bigint, rowOf: Ptr, indptr: Ptr, indices: Ptr, nnz: number, nItems: number,
     x: Ptr, y: Ptr, yBias: Ptr, k: number, learningRate: number, regularization: number,
     verify: boolean, popularity: boolean, adagrad: boolean, gx: Ptr, gy: Ptr, gyBias: Ptr, out: Ptr,
+    epochFirst: bigint, blocked: boolean, order: Ptr, nFull: number,
   ): void;
+  bprBlockOrder(seed: bigint, epoch: bigint, nFull: number, out: Ptr): void;
   bprSplitRows(rows: Ptr, rowStart: number, rowEnd: number, k: number, bias: Ptr): void;
   bprJoinRows(rows: Ptr, rowStart: number, rowEnd: number, k: number, bias: Ptr): void;
-  bprDrawSamples(seed: bigint, first: bigint, rowOf: Ptr, indices: Ptr, nnz: number, nItems: number, popularity: boolean, n: number, out: Ptr): void;
+  bprDrawSamples(
+    seed: bigint, first: bigint, rowOf: Ptr, indices: Ptr, nnz: number, nItems: number, popularity: boolean, n: number, out: Ptr,
+    epochFirst: bigint, blocked: boolean, order: Ptr, nFull: number,
+  ): void;
   mfPack(indptr: Ptr, indices: Ptr, data: Ptr, rowStart: number, rowEnd: number, out: Ptr): void;
   mfShuffle(records: Ptr, hi: number, lo: number, seed: bigint, epoch: bigint): void;
   mfSgd(records: Ptr, start: number, end: number, users: Ptr, items: Ptr, k: number, width: number, learningRate: number, regularization: number, biasRegularization: number): void;

@@ -155,3 +155,30 @@ describe("runtime parity", () => {
     expect(fit(bin("deno"), ["run", "-A", "--node-modules-dir=manual"], "deno")).toBe(node);
   }, 120_000);
 });
+
+describe("edgerec fit --model bpr --sample-order", () => {
+  // 300 users × 60 items, ~5,400 pairs: one full block of 4,096 and a short one.
+  const data = join(work, "bpr-order.csv");
+  writeFileSync(data, "user,item\n" + Array.from({ length: 300 * 60 }, (_, e) => [Math.floor(e / 60), e % 60] as const)
+    .filter(([u, i]) => (u * 7 + i * 13) % 10 < 3).map(([u, i]) => `u${u},i${i}`).join("\n") + "\n");
+  const fitWith = (order: string[]) => {
+    const output = join(work, `bpr-${order.join("") || "default"}.edgerec`);
+    const result = runCli(["fit", data, "--columns", "user=user,item=item", "--model", "bpr", "--factors", "4", "--iterations", "2", "--seed", "3", "-o", output, "--quiet", ...order]);
+    return { result, output };
+  };
+
+  it("trains in user-block order by default, in random order when asked; names a bad order", async () => {
+    const { BayesianPersonalizedRanking } = await import("../src/index.js");
+    const orderOf = (order: string[]) => {
+      const { result, output } = fitWith(order);
+      expect(result.status, result.stderr).toBe(0);
+      return BayesianPersonalizedRanking.load(readFileSync(output)).options.sampleOrder;
+    };
+    expect(orderOf([])).toBe("userBlocks");
+    expect(orderOf(["--sample-order", "user-blocks"])).toBe("userBlocks");
+    expect(orderOf(["--sample-order", "random"])).toBe("random");
+    const bad = fitWith(["--sample-order", "shuffled"]).result;
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/sampleOrder must be 'random' or 'userBlocks', got 'shuffled'/);
+  }, 60_000);
+});

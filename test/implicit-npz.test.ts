@@ -122,7 +122,7 @@ describe("implicit .npz files built from the format", () => {
     const model = await readImplicitModel(implicitBpr(), "bpr.npz");
     expect(model).toBeInstanceOf(BayesianPersonalizedRanking);
     const bpr = model as BayesianPersonalizedRanking;
-    expect(bpr.options).toMatchObject({ factors: 2, learningRate: 0.05, regularization: 0.01, iterations: 100, verifyNegativeSamples: true, seed: 42 });
+    expect(bpr.options).toMatchObject({ factors: 2, learningRate: 0.05, regularization: 0.01, iterations: 100, verifyNegativeSamples: true, seed: 42, sampleOrder: "random" });
     expect(bpr.factors).toBe(3);
     const users = userRows.map((r) => [r[0], r[1], 1]);
     for (let u = 0; u < 4; u++) {

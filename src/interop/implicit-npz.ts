@@ -90,6 +90,7 @@ export async function readImplicitModel(input: Uint8Array | SourceInput, name = 
       factors: users.columns - 1, regularization, iterations, seed,
       learningRate: scalar("learning_rate", "number") as number | undefined,
       verifyNegativeSamples: scalar("verify_negative_samples", "boolean") as boolean | undefined,
+      sampleOrder: "random", // implicit draws every liked pair from the whole matrix
     };
     contents = { kind: "bpr", options: validOptions(() => new BayesianPersonalizedRanking(bpr).options, fail), factors: users.columns };
   }
