@@ -397,6 +397,23 @@ describe("BPR in user-block order", () => {
     expect(orderOf(2)[0]).not.toBe(first);
   });
 
+  it("with exactly 2 full blocks and no short one, each epoch is the two blocks; fit runs", async () => {
+    const dense = Array.from({ length: 128 }, () => new Array<number>(64).fill(1)); // 8,192 nonzeros
+    const userItems = CsrMatrix.fromDense(dense);
+    const { users, items } = drawSamples(userItems, 3 * 8192, { sampleOrder: "userBlocks", seed: 5, sampling: "uniform" });
+    const drawn = entries(userItems, users, items);
+    const blocksOf = (epoch: number) => [0, 1].map((p) => {
+      const run = drawn.subarray(epoch * 8192 + p * BLOCK, epoch * 8192 + (p + 1) * BLOCK);
+      const block = Math.floor(run[0] / BLOCK);
+      expect(run.every((e) => Math.floor(e / BLOCK) === block)).toBe(true);
+      return block;
+    });
+    for (let epoch = 0; epoch < 3; epoch++) expect(blocksOf(epoch).sort()).toEqual([0, 1]);
+    const { model, epochs } = await fit(userItems, { factors: 3, iterations: 2, seed: 5, verifyNegativeSamples: false });
+    expect(epochs).toHaveLength(2);
+    expect(model.userFactors.every(Number.isFinite)).toBe(true);
+  });
+
   it("every nonzero is as likely as in random order (χ² over 40 epochs)", () => {
     const userItems = CsrMatrix.fromCoo(randomInteractions(300, 150, 0.2, 6));
     const nnz = userItems.nnz;
