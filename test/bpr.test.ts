@@ -172,12 +172,14 @@ describe("BPR factors", () => {
   });
 
   it("same seed: bit-identical factors, whatever the samples per kernel call; another seed: different", async () => {
-    const userItems = CsrMatrix.fromCoo(randomInteractions(60, 40, 0.15, 9));
+    // ~6,000 nonzeros: a full user block and a short one, so calls also split blocks.
+    const userItems = CsrMatrix.fromCoo(randomInteractions(200, 120, 0.25, 9));
+    expect(userItems.nnz).toBeGreaterThan(4096);
     const run = async (seed: number, options: BprOptions = {}) => {
       const { model, epochs } = await fit(userItems, { factors: 7, iterations: 5, learningRate: 0.05, seed, ...options });
       return { x: Float32Array.from(model.userFactors), y: Float32Array.from(model.itemFactors), epochs: epochs.map(({ auc, skipped }) => ({ auc, skipped })) };
     };
-    for (const options of [{}, { optimizer: "adagrad", sampling: "popularity" } as BprOptions]) {
+    for (const options of [{}, { sampleOrder: "random" }, { optimizer: "adagrad", sampling: "popularity" }] as BprOptions[]) {
       const first = await run(3, options), again = await run(3, options);
       expect(again.x).toEqual(first.x);
       expect(again.y).toEqual(first.y);
