@@ -334,20 +334,25 @@ export function bprSamples(
     // address comes from the previous stage's load.
     for (let q = 0; q < BATCH; q++) {
       const t = first + <u64>(batch + q);
+      // In user-block order the block's row ids, items, users and item lists are in cache:
+      // only the item rows (and a popularity negative's item) are worth touching.
       // Stage 1: the nonzero's row id and item, and the popularity negative's item.
-      const p1 = draw(key, t + ahead1, t - epochFirst + ahead1, n, nNegative, blocked, order, fullBlocks);
-      sink += load<i32>(rowOf + (<usize><u32>p1 << 2)) + load<i32>(indices + (<usize><u32>p1 << 2));
-      if (popularity) sink += load<i32>(indices + (<usize>(p1 >> 32) << 2));
+      if (!blocked || popularity) {
+        const p1 = draw(key, t + ahead1, t - epochFirst + ahead1, n, nNegative, blocked, order, fullBlocks);
+        if (!blocked) sink += load<i32>(rowOf + (<usize><u32>p1 << 2)) + load<i32>(indices + (<usize><u32>p1 << 2));
+        if (popularity) sink += load<i32>(indices + (<usize>(p1 >> 32) << 2));
+      }
       // Stage 2: the user's indptr entry and the three factor rows.
       const p2 = draw(key, t + ahead2, t - epochFirst + ahead2, n, nNegative, blocked, order, fullBlocks);
-      const u2 = load<i32>(rowOf + (<usize><u32>p2 << 2));
-      sink += load<i32>(indptr + (<usize>u2 << 2));
       const i2 = <usize>load<i32>(indices + (<usize><u32>p2 << 2)), j2 = <usize>negativeItem(indices, p2, popularity);
-      sink += touchRow(x + <usize>u2 * rowBytes, rowBytes);
+      if (!blocked) {
+        const u2 = load<i32>(rowOf + (<usize><u32>p2 << 2));
+        sink += load<i32>(indptr + (<usize>u2 << 2)) + touchRow(x + <usize>u2 * rowBytes, rowBytes);
+      }
       sink += touchRow(y + i2 * rowBytes, rowBytes) + load<i32>(yBias + (i2 << 2));
       sink += touchRow(y + j2 * rowBytes, rowBytes) + load<i32>(yBias + (j2 << 2));
       // Stage 3: the user's item list, where the binary search will look.
-      if (verify) {
+      if (verify && !blocked) {
         const u3 = load<i32>(rowOf + (<usize><u32>draw(key, t + ahead3, t - epochFirst + ahead3, n, nNegative, blocked, order, fullBlocks) << 2));
         const start = load<i32>(indptr + (<usize>u3 << 2)), end = load<i32>(indptr + ((<usize>u3 + 1) << 2));
         if (end > start) {
