@@ -86,7 +86,7 @@ export interface FitOptions {
   /**
    * Keep the items × users copy that the item half-steps read without values (~3 bytes an
    * interaction instead of ~6, the values read from userItems): about 50 MB less at
-   * Last.fm-360K's 17.5M interactions, with the item half-steps ~15–30% slower. The same
+   * Last.fm-360K's 17.5M interactions, with each iteration ~10–30% slower. The same
    * model bits either way. Default false.
    */
   lowMemory?: boolean;
