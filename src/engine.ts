@@ -3,7 +3,7 @@
 // read it from disk where there is a disk (Node, Bun, Deno), fetch it elsewhere
 // (browsers), and instantiate it with @assemblyscript/loader over a memory we create.
 
-import { instantiate } from "@assemblyscript/loader";
+import { instantiate, instantiateSync } from "@assemblyscript/loader";
 import { WasmHeap } from "./heap.js";
 
 type Ptr = number;
@@ -166,7 +166,15 @@ export async function initEngine(source?: WasmSource, { shared = source === unde
   const from = source ?? defaultWasmUrl(shared);
   let result;
   try {
-    result = await instantiate(await resolveSource(from), { env: { memory } });
+    const resolved = await resolveSource(from);
+    // On Node, Bun and Deno the bytes are compiled asynchronously here and instantiated
+    // synchronously: the loader's async instantiate first asks whether its argument is a
+    // fetch Response, and merely reading Node's global `Response` loads its whole fetch
+    // implementation (~6 MB of memory for the life of the process). Browsers keep the async
+    // path, which may not block their main thread.
+    result = serverRuntime() && !isResponse(resolved)
+      ? instantiateSync(resolved instanceof WebAssembly.Module ? resolved : await WebAssembly.compile(resolved as BufferSource), { env: { memory } })
+      : await instantiate(resolved, { env: { memory } });
   } catch (cause) {
     throw new Error(`edgerec: could not load the WebAssembly module from ${describe(from)}: ${(cause as Error).message}`, { cause });
   }
@@ -196,6 +204,15 @@ async function resolveSource(source: WasmSource): Promise<WebAssembly.Module | A
   // Streaming compilation needs the right MIME type; many static servers omit it.
   if (response.headers.get("content-type")?.startsWith("application/wasm")) return response;
   return response.arrayBuffer();
+}
+
+function serverRuntime(): boolean {
+  return typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === "string";
+}
+
+// Duck-typed, so that the check itself never reads the global `Response`.
+function isResponse(source: object): source is Response {
+  return !(source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source));
 }
 
 function describe(source: WasmSource): string {

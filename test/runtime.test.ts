@@ -59,4 +59,17 @@ describe("runtime", () => {
     const dist = (await import("../dist/index.js")) as { AlternatingLeastSquares: typeof AlternatingLeastSquares; CsrMatrix: typeof CsrMatrix };
     expect(await fittedDigest(dist)).toBe(GOLDEN_SAVE_SHA256);
   });
+
+  // Reading Node's global `Response` loads its fetch implementation (undici, ~6 MB kept for
+  // the life of the process); loading the engine from disk must not need it.
+  it.runIf(actual.name === "node")("loads the engine in Node without loading its fetch implementation", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const entry = new URL("../dist/index.js", import.meta.url).href;
+    const script = `const lib = await import(${JSON.stringify(entry)}); await lib.initEngine();
+      const m = new lib.AlternatingLeastSquares({ factors: 2, iterations: 1, threads: 1 }); await m.fit(lib.CsrMatrix.fromDense([[1, 0], [0, 1]]));
+      console.log(JSON.stringify(process.moduleLoadList.filter((name) => /undici|fetch/.test(name))));`;
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+    expect(result.stderr).toBe("");
+    expect(JSON.parse(result.stdout)).toEqual([]);
+  });
 });
