@@ -1,7 +1,7 @@
 // Threads for the kernels: workers that instantiate the same module over one shared
-// WebAssembly.Memory. The main thread plans all memory (workers never allocate) and
-// hands each worker a disjoint part of the rows with its own scratch, so results are the
-// same bits for any number of threads. Workers are unref'd: an idle pool never keeps a
+// WebAssembly.Memory, and (outside browsers) the calling thread. The main thread plans all
+// memory (kernels never allocate) and hands each thread a disjoint part of the rows with
+// its own scratch, so results are the same bits for any number of threads. Workers are unref'd: an idle pool never keeps a
 // process alive, and terminate() ends it at once.
 
 import type { Engine } from "./engine.js";
@@ -91,41 +91,70 @@ function createWorker(onMessage: (data: never) => void, onError: (error: unknown
   return worker;
 }
 
-/** A set of kernel threads over one engine's shared memory. */
+/**
+ * A set of kernel threads over one engine's shared memory. On Node, Bun and Deno the
+ * calling thread is one of them (it runs the first list of every job itself), so `size`
+ * threads cost `size − 1` workers of ~9 MB each; in a page every list goes to a worker,
+ * so the main thread stays free for the page.
+ */
 export class WorkerPool {
-  private constructor(readonly engine: Engine, private readonly threads: KernelThread[]) {}
+  private terminated = false;
+  private constructor(readonly engine: Engine, private readonly threads: KernelThread[], private readonly callerWorks: boolean) {}
 
-  /** Starts `size` workers; the engine must use shared memory. */
+  /** Starts the workers for `size` threads; the engine must use shared memory. */
   static async create(engine: Engine, size: number): Promise<WorkerPool> {
     if (!engine.shared) throw new Error("edgerec: threads need the shared-memory engine (SharedArrayBuffer; in browsers, a cross-origin isolated page)");
-    const threads = await Promise.all(Array.from({ length: size }, () => KernelThread.start(engine)));
-    return new WorkerPool(engine, threads);
+    const callerWorks = nodeWorker !== undefined;
+    const workers = callerWorks ? size - 1 : size;
+    const threads = await Promise.all(Array.from({ length: workers }, () => KernelThread.start(engine)));
+    return new WorkerPool(engine, threads, callerWorks);
   }
 
-  get size(): number { return this.threads.length; }
+  /** Worker threads started (`size − 1` on Node, Bun and Deno; `size` in browsers). */
+  get workers(): number { return this.threads.length; }
+
+  /** Threads that run kernel lists: the workers, and the calling thread where it works too. */
+  get size(): number { return this.terminated ? 0 : this.threads.length + (this.callerWorks ? 1 : 0); }
 
   /**
-   * Runs one list of kernel calls per worker, each list in order; resolves when all are
-   * done. `onCallDone(worker, index)` hears of each call as it finishes.
+   * Runs one list of kernel calls per thread, each list in order; resolves when all are
+   * done. `onCallDone(thread, index)` hears of each call as it finishes. Every worker gets
+   * its whole list at once, so it runs the calls back to back while the calling thread
+   * works through list 0 (yielding between calls, so messages and signals are heard).
    */
   async run(perWorker: { kernel: string; args: Args }[][], onCallDone?: (worker: number, index: number) => void): Promise<number[][]> {
-    if (perWorker.length > this.threads.length) throw new Error(`edgerec: ${perWorker.length} task lists for ${this.threads.length} workers`);
-    return Promise.all(perWorker.map(async (calls, w) => {
-      const results: number[] = [];
-      for (const [index, { kernel, args }] of calls.entries()) {
-        results.push(await this.threads[w].call(kernel, args));
-        onCallDone?.(w, index);
+    if (perWorker.length > this.size) throw new Error(`edgerec: ${perWorker.length} task lists for ${this.size} threads`);
+    const first = this.callerWorks ? 1 : 0;
+    const posted = perWorker.slice(first).map((calls, i) => Promise.all(calls.map(({ kernel, args }, index) =>
+      this.threads[i].call(kernel, args).then((result) => { onCallDone?.(i + first, index); return result; }))));
+    if (!this.callerWorks || perWorker.length === 0) return Promise.all(posted);
+    const kernels = this.engine.kernels as unknown as Record<string, (...args: Args) => number | undefined>;
+    const own: number[] = [];
+    try {
+      for (const [index, { kernel, args }] of perWorker[0].entries()) {
+        if (typeof kernels[kernel] !== "function") throw new Error(`edgerec: no kernel '${kernel}'`);
+        own.push(kernels[kernel](...args) ?? 0);
+        onCallDone?.(0, index);
+        await yieldToEventLoop();
       }
-      return results;
-    }));
+    } catch (error) {
+      // The workers may still be writing memory the caller is about to free: wait for them.
+      await Promise.allSettled(posted);
+      throw error;
+    }
+    return [own, ...(await Promise.all(posted))];
   }
 
   /** Ends every worker now. */
   terminate(): void {
     for (const thread of this.threads) thread.terminate();
     this.threads.length = 0;
+    this.terminated = true;
   }
 }
+
+// setImmediate where there is one (Node, Bun): setTimeout(0) waits ~1 ms in Node.
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => ((globalThis as { setImmediate?: (f: () => void) => void }).setImmediate ?? setTimeout)(resolve));
 
 const pools = new WeakMap<Engine, WorkerPool>();
 

@@ -58,10 +58,29 @@ describe("threads", () => {
 
   it.skipIf(detachAudit)("surfaces a worker's error as an error, and terminates", async () => {
     const pool = await WorkerPool.create(getEngine(), 2);
-    await expect(pool.run([[{ kernel: "noSuchKernel", args: [] }]])).rejects.toThrow(/edgerec worker: no kernel 'noSuchKernel'/);
+    // List 1 always runs on a worker (list 0 runs on the calling thread outside browsers).
+    await expect(pool.run([[], [{ kernel: "noSuchKernel", args: [] }]])).rejects.toThrow(/edgerec worker: no kernel 'noSuchKernel'/);
     expect(await pool.run([[{ kernel: "log1p", args: [0] }], [{ kernel: "pow", args: [2, 10] }]])).toEqual([[0], [1024]]);
     pool.terminate();
-    await expect(pool.run([[{ kernel: "log1p", args: [0] }]])).rejects.toThrow(/2? ?task lists|workers/);
+    await expect(pool.run([[{ kernel: "log1p", args: [0] }]])).rejects.toThrow(/1 task lists for 0 threads/);
+  }, 30_000);
+
+  it.skipIf(detachAudit)("on Node, Bun and Deno runs list 0 on the calling thread, one worker fewer, and waits for the workers when it fails", async () => {
+    const pool = await WorkerPool.create(getEngine(), 3);
+    expect(pool.size).toBe(3);
+    expect(pool.workers).toBe(2);
+    // A trap on the calling thread's list surfaces only once the workers' lists are done.
+    const done: number[] = [];
+    const failed = pool.run([[{ kernel: "noSuchKernel", args: [] }], [{ kernel: "pow", args: [2, 3] }], [{ kernel: "pow", args: [3, 2] }]], (thread) => done.push(thread));
+    await expect(failed).rejects.toThrow(/no kernel 'noSuchKernel'/);
+    expect(done.sort()).toEqual([1, 2]);
+    const order: string[] = [];
+    const results = await pool.run([[{ kernel: "pow", args: [2, 1] }, { kernel: "pow", args: [2, 2] }], [{ kernel: "pow", args: [5, 1] }, { kernel: "pow", args: [5, 2] }]],
+      (thread, index) => order.push(`${thread}:${index}`));
+    expect(results).toEqual([[2, 4], [5, 25]]);
+    expect(order.filter((o) => o.startsWith("0:"))).toEqual(["0:0", "0:1"]);
+    expect(order.filter((o) => o.startsWith("1:"))).toEqual(["1:0", "1:1"]);
+    pool.terminate();
   }, 30_000);
 
   it("leaves no process hanging after a threaded fit", () => {
