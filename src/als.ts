@@ -37,8 +37,9 @@ export interface AlsOptions {
   /** ν: λ_u = λ·(n_u + α₀·n_items)^ν, Rendle et al.'s frequency-scaled regularization; 0 = plain λ. Default 0. */
   regularizationExponent?: number;
   /**
-   * Threads for the row solves (workers over shared wasm memory). The model is the same
-   * bits for any number. Default: every core where memory can be shared, else 1.
+   * Threads for the row solves: the calling thread and workers over shared wasm memory
+   * (in browsers, workers only). The model is the same bits for any number. Default:
+   * every core where memory can be shared, else 1.
    */
   threads?: number;
   /** Spread of the initial factors. Default 0.01. */

@@ -54,7 +54,7 @@ export interface BprOptions {
   optimizer?: "sgd" | "adagrad";
   /**
    * Threads for the epochs. Default 1: deterministic. With more (0 = every core), each
-   * epoch's samples are split between workers that update the shared factors without
+   * epoch's samples are split between threads that update the shared factors without
    * locks (Hogwild, as implicit's OpenMP loop does): faster, but the model then varies
    * from run to run.
    */
@@ -180,7 +180,7 @@ export class BayesianPersonalizedRanking extends FactorModel {
       }
       const threads = o.threads === 1 ? 1 : threadsFor(this.engine, o.threads);
       const pool = threads > 1 ? await poolFor(this.engine, threads) : undefined;
-      // One 12-byte result slot per kernel call of an epoch (each worker's range in calls).
+      // One 12-byte result slot per kernel call of an epoch (each thread's range in calls).
       const callsPerEpoch = Math.ceil(nnz / bprTuning.samplesPerCall) + threads;
       ptrs.out = heap.alloc(callsPerEpoch * 12);
 
@@ -230,8 +230,8 @@ export class BayesianPersonalizedRanking extends FactorModel {
   }
 
   // The bprSamples calls of one epoch: its nnz samples cut into `threads` contiguous
-  // ranges (one list per worker), each in calls of at most samplesPerCall samples. In
-  // user-block order each worker's range is then its own blocks: its own users.
+  // ranges (one list per thread), each in calls of at most samplesPerCall samples. In
+  // user-block order each thread's range is then its own blocks: its own users.
   private epochCalls(epoch: number, nnz: number, threads: number, seedBits: bigint, ptrs: { rowOf: number; out: number; gx: number; gy: number; gyBias: number; itemBias: number; blockOrder: number }, userItems: CsrMatrix, adagrad: boolean, fullBlocks: number) {
     const o = this.options;
     const lists: { kernel: string; args: (number | bigint | boolean)[] }[][] = [];
