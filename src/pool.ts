@@ -1,8 +1,8 @@
 // Threads for the kernels: workers that instantiate the same module over one shared
 // WebAssembly.Memory, and (outside browsers) the calling thread. The main thread plans all
 // memory (kernels never allocate) and hands each thread a disjoint part of the rows with
-// its own scratch, so results are the same bits for any number of threads. Workers are unref'd: an idle pool never keeps a
-// process alive, and terminate() ends it at once.
+// its own scratch, so results are the same bits for any number of threads. Workers are
+// unref'd: an idle pool never keeps a process alive, and terminate() ends it at once.
 
 import type { Engine } from "./engine.js";
 import { kernelThreadMain } from "./kernel-thread.js";
@@ -127,6 +127,9 @@ export class WorkerPool {
     const first = this.callerWorks ? 1 : 0;
     const posted = perWorker.slice(first).map((calls, i) => Promise.all(calls.map(({ kernel, args }, index) =>
       this.threads[i].call(kernel, args).then((result) => { onCallDone?.(i + first, index); return result; }))));
+    // A worker may fail while this thread is still busy: handled now (so Node does not call
+    // the rejection unhandled), reported by the Promise.all below.
+    for (const list of posted) list.catch(() => undefined);
     if (!this.callerWorks || perWorker.length === 0) return Promise.all(posted);
     const kernels = this.engine.kernels as unknown as Record<string, (...args: Args) => number | undefined>;
     const own: number[] = [];
@@ -158,7 +161,7 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => ((globalT
 
 const pools = new WeakMap<Engine, WorkerPool>();
 
-/** The engine's pool with at least `size` workers, started on first use and kept (idle workers cost nothing and hold no process open). */
+/** The engine's pool of at least `size` threads, started on first use and kept (idle workers cost nothing and hold no process open). */
 export async function poolFor(engine: Engine, size: number): Promise<WorkerPool> {
   const existing = pools.get(engine);
   if (existing && existing.size >= size) return existing;

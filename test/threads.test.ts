@@ -80,6 +80,11 @@ describe("threads", () => {
     expect(results).toEqual([[2, 4], [5, 25]]);
     expect(order.filter((o) => o.startsWith("0:"))).toEqual(["0:0", "0:1"]);
     expect(order.filter((o) => o.startsWith("1:"))).toEqual(["1:0", "1:1"]);
+    // A worker that fails while the calling thread still works: its error, once both are done.
+    const busy = Array.from({ length: 200 }, () => ({ kernel: "pow", args: [1.0001, 3] as [number, number] }));
+    const mine = pool.run([busy, [{ kernel: "noSuchKernel", args: [] }], []]);
+    await expect(mine).rejects.toThrow(/edgerec worker: no kernel 'noSuchKernel'/);
+    expect(await pool.run([[{ kernel: "pow", args: [2, 5] }], [], [{ kernel: "pow", args: [3, 3] }]])).toEqual([[32], [], [27]]);
     pool.terminate();
   }, 30_000);
 
