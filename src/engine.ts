@@ -206,7 +206,8 @@ async function resolveSource(source: WasmSource): Promise<WebAssembly.Module | A
   return response.arrayBuffer();
 }
 
-function serverRuntime(): boolean {
+/** @internal Whether this is Node, Bun or Deno (each sets process.versions.node). */
+export function serverRuntime(): boolean {
   return typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === "string";
 }
 

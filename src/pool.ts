@@ -4,7 +4,7 @@
 // its own scratch, so results are the same bits for any number of threads. Workers are
 // unref'd: an idle pool never keeps a process alive, and terminate() ends it at once.
 
-import type { Engine } from "./engine.js";
+import { serverRuntime, type Engine } from "./engine.js";
 import { kernelThreadMain } from "./kernel-thread.js";
 
 type Args = (number | bigint | boolean)[];
@@ -67,7 +67,7 @@ class KernelThread {
 
 let nodeWorker: (new (url: URL, options?: { execArgv?: string[] }) => WorkerLike & { on(e: string, f: (d: never) => void): void }) | undefined;
 const nodeThreads = "node:worker_threads";
-if (typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === "string") {
+if (serverRuntime()) {
   try { ({ Worker: nodeWorker } = (await import(nodeThreads)) as { Worker: typeof nodeWorker }); } catch { nodeWorker = undefined; }
 }
 
