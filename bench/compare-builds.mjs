@@ -11,11 +11,14 @@
 // queries per second and a digest of its answers.
 //   node bench/compare-builds.mjs --factors 64 --scale 0.3 --threads 1 --rounds 3 <checkoutA> <checkoutB> ...
 //   node bench/compare-builds.mjs --job similar --items 100000 --queries 3000 --rounds 5 <checkoutA> <checkoutB>
+// A checkout written DIR:lowMemory fits with fit({ lowMemory: true }), so one build's two
+// layouts can be compared: node bench/compare-builds.mjs --scale 1 --threads 2 . .:lowMemory
 // (each checkout built with `npm run build`; an older commit: `git worktree add /tmp/old <ref>`.)
 
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { importCheckout } from "./checkouts.mjs";
 import { generateLastfm360kLike } from "./synthetic.mjs";
 
 const { values: args, positionals: checkouts } = parseArgs({
@@ -33,7 +36,11 @@ const { values: args, positionals: checkouts } = parseArgs({
 });
 if (checkouts.length === 0) throw new Error("give one or more checkouts to compare (directories holding a built dist/)");
 const libraries = [];
-for (const dir of checkouts) libraries.push({ dir, lib: await import(new URL(`file://${dir.replace(/\/$/, "")}/dist/index.js`).href) });
+for (const name of checkouts) {
+  const [dir, variant] = name.split(":");
+  if (variant !== undefined && variant !== "lowMemory") throw new Error(`${name}: the only variant is DIR:lowMemory`);
+  libraries.push({ dir: name, lib: await importCheckout(dir), fitOptions: { lowMemory: variant === "lowMemory" } });
+}
 const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
 
 if (args.job === "recommend" || args.job === "similar") {
@@ -70,14 +77,14 @@ if (args.job === "recommend" || args.job === "similar") {
 }
 
 const data = generateLastfm360kLike({ seed: 42, scale: Number(args.scale) });
-const builds = libraries.map(({ dir, lib }) => ({ dir, lib, userItems: lib.CsrMatrix.fromCoo(data), seconds: [], digest: "" }));
+const builds = libraries.map(({ dir, lib, fitOptions }) => ({ dir, lib, fitOptions, userItems: lib.CsrMatrix.fromCoo(data), seconds: [], digest: "" }));
 const bpr = args.job === "bpr";
 for (let round = 0; round < Number(args.rounds); round++) {
   for (const build of builds) {
     const options = { factors: Number(args.factors), iterations: Number(args.iterations), threads: Number(args.threads), seed: 1 };
     const model = bpr ? new build.lib.BayesianPersonalizedRanking(options) : new build.lib.AlternatingLeastSquares(options);
     const record = (info) => build.seconds.push(info.seconds);
-    await model.fit(build.userItems, bpr ? { onEpoch: record } : { onIteration: record });
+    await model.fit(build.userItems, bpr ? { onEpoch: record } : { ...build.fitOptions, onIteration: record });
     build.digest = createHash("sha256").update(model.save()).digest("hex").slice(0, 12);
     model.dispose();
   }

@@ -2,10 +2,12 @@
 // builds in one process, alternating between them: best of 8 rounds per kernel.
 //   node bench/kernels.mjs <checkout> [<checkout> ...]   (each built with `npm run build`)
 
+import { importCheckout } from "./checkouts.mjs";
+
 const checkouts = process.argv.slice(2);
 if (checkouts.length === 0) checkouts.push(new URL("..", import.meta.url).pathname);
 const engines = [];
-for (const dir of checkouts) engines.push((await import(new URL(`file://${dir.replace(/\/$/, "")}/dist/index.js`).href)).getEngine());
+for (const dir of checkouts) engines.push((await importCheckout(dir)).getEngine());
 const ROWS = 50, REPS = 50000;
 
 for (const k of [64, 128]) {
