@@ -14,7 +14,7 @@
 // (implicit's alpha), applied on the fly so the user's matrix is never copied.
 // The host passes G = α₀·YᵀY, computed once per half-step.
 
-import { decodeColumn, placedValues } from "./compact-columns";
+import { decodeColumn, placedPositions, placedValues } from "./compact-columns";
 import { accumulateRows, axpy, copyRow, dot, dotRows, symmetricMatVec, xpby } from "./vector";
 
 // YᵀY is summed a segment of rows at a time, each segment into its own k×k partial, and
@@ -190,13 +190,21 @@ export function solveRowsCg(
     const start = load<i32>(indptr + (<usize>u << 2));
     const n = load<i32>(indptr + ((<usize>u + 1) << 2)) - start;
     const entryIndices = rowIds(indices, offsets, u, start, n, ids);
-    const entryData = rowValues(data, places, placeShift, start, n, entryIndices, sourceIndptr, values);
     const xu = x + <usize>u * rowBytes;
     const lambda = rowRegularization(regularization, regExponent, n, unobservedWeight, nOther);
 
-    // Gather y_i (when the whole row fits) and its weight w_i = |c| − α₀.
+    // Gather y_i (when the whole row fits) and its weight w_i = |c| − α₀. A low-memory
+    // row's values are fetched in the same loop as the rows, so both sets of misses
+    // overlap instead of being waited for one after the other.
     const resident = n <= gatherCapacity;
-    if (resident) touchRows(y, entryIndices, n, k, coefficients);
+    let entryData: usize;
+    if (resident && places) {
+      entryData = placedPositions(places, placeShift, start, n, entryIndices, sourceIndptr, values);
+      touchRowsLoadingValues(y, entryIndices, n, k, coefficients, data, values);
+    } else {
+      entryData = rowValues(data, places, placeShift, start, n, entryIndices, sourceIndptr, values);
+      if (resident) touchRows(y, entryIndices, n, k, coefficients);
+    }
     for (let j = 0; j < n; j++) {
       const e = <usize>j << 2;
       if (resident) copyRow(y + <usize>load<i32>(entryIndices + e) * rowBytes, gathered + <usize>j * rowBytes, k);
@@ -269,6 +277,25 @@ function touchRows(y: usize, ids: usize, m: i32, k: i32, sink: usize): void {
   const rowBytes = <usize>k << 2;
   let folded: i32 = 0;
   for (let j = 0; j < m; j++) {
+    const row = y + <usize>load<i32>(ids + (<usize>j << 2)) * rowBytes;
+    for (let o: usize = 0; o < rowBytes; o += 64) folded ^= load<i32>(row + o);
+    folded ^= load<i32>(row + rowBytes - 4);
+  }
+  store<i32>(sink, folded);
+}
+
+/**
+ * touchRows, and each entry's value loaded from sourceData at the position stored in
+ * values[j] (u32, from placedPositions), written back over it as f32.
+ */
+// @ts-ignore: decorator
+@inline
+function touchRowsLoadingValues(y: usize, ids: usize, m: i32, k: i32, sink: usize, sourceData: usize, values: usize): void {
+  const rowBytes = <usize>k << 2;
+  let folded: i32 = 0;
+  for (let j = 0; j < m; j++) {
+    const slot = values + (<usize>j << 2);
+    store<f32>(slot, load<f32>(sourceData + (<usize>load<u32>(slot) << 2)));
     const row = y + <usize>load<i32>(ids + (<usize>j << 2)) * rowBytes;
     for (let o: usize = 0; o < rowBytes; o += 64) folded ^= load<i32>(row + o);
     folded ^= load<i32>(row + rowBytes - 4);

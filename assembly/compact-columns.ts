@@ -108,18 +108,30 @@ export function decodeColumn(stream: usize, offsets: usize, c: i32, n: i32, out:
 }
 
 /**
- * The values of a low-memory column's n entries into out (f32): entry j, with row id
- * ids[j] and its place at entry `first` + j of `places`, is sourceData[sourceIndptr[id] +
- * place]. Positions first, so the value loads are independent and their misses overlap.
+ * Where the values of a low-memory column's n entries sit in the source's data, into out
+ * (u32): entry j, with row id ids[j] and its place at entry `first` + j of `places`, is at
+ * sourceIndptr[ids[j]] + place.
  */
 // @ts-ignore: decorator
 @inline
-export function placedValues(places: usize, placeShift: i32, first: i32, n: i32, ids: usize, sourceIndptr: usize, sourceData: usize, out: usize): usize {
+export function placedPositions(places: usize, placeShift: i32, first: i32, n: i32, ids: usize, sourceIndptr: usize, out: usize): usize {
   for (let j = 0; j < n; j++) {
     const at = <usize>(first + j);
     const place = placeShift == 0 ? <u32>load<u8>(places + at) : placeShift == 1 ? <u32>load<u16>(places + (at << 1)) : load<u32>(places + (at << 2));
     store<u32>(out + (<usize>j << 2), <u32>load<i32>(sourceIndptr + (<usize>load<i32>(ids + (<usize>j << 2)) << 2)) + place);
   }
+  return out;
+}
+
+/**
+ * The values of a low-memory column's n entries into out (f32), read from sourceData at
+ * their placedPositions. Positions first, so the value loads are independent and their
+ * misses overlap.
+ */
+// @ts-ignore: decorator
+@inline
+export function placedValues(places: usize, placeShift: i32, first: i32, n: i32, ids: usize, sourceIndptr: usize, sourceData: usize, out: usize): usize {
+  placedPositions(places, placeShift, first, n, ids, sourceIndptr, out);
   for (let j = 0; j < n; j++) {
     const slot = out + (<usize>j << 2);
     store<f32>(slot, load<f32>(sourceData + (<usize>load<u32>(slot) << 2)));

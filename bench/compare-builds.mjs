@@ -11,8 +11,9 @@
 // queries per second and a digest of its answers.
 //   node bench/compare-builds.mjs --factors 64 --scale 0.3 --threads 1 --rounds 3 <checkoutA> <checkoutB> ...
 //   node bench/compare-builds.mjs --job similar --items 100000 --queries 3000 --rounds 5 <checkoutA> <checkoutB>
-// A checkout written DIR:lowMemory fits with fit({ lowMemory: true }), so one build's two
-// layouts can be compared: node bench/compare-builds.mjs --scale 1 --threads 2 . .:lowMemory
+// A checkout written DIR:values fits with fit({ lowMemory: false }) and DIR:lowMemory with
+// fit({ lowMemory: true }) (the default since 2026-12-07; older builds default to false), so
+// one build's two layouts can be compared: node bench/compare-builds.mjs --scale 1 --threads 2 . .:values
 // (each checkout built with `npm run build`; an older commit: `git worktree add /tmp/old <ref>`.)
 
 import { createHash } from "node:crypto";
@@ -38,8 +39,8 @@ if (checkouts.length === 0) throw new Error("give one or more checkouts to compa
 const libraries = [];
 for (const name of checkouts) {
   const [dir, variant] = name.split(":");
-  if (variant !== undefined && variant !== "lowMemory") throw new Error(`${name}: the only variant is DIR:lowMemory`);
-  libraries.push({ dir: name, lib: await importCheckout(dir), fitOptions: { lowMemory: variant === "lowMemory" } });
+  if (variant !== undefined && variant !== "lowMemory" && variant !== "values") throw new Error(`${name}: the variants are DIR:lowMemory and DIR:values`);
+  libraries.push({ dir: name, lib: await importCheckout(dir), fitOptions: variant === undefined ? {} : { lowMemory: variant === "lowMemory" } });
 }
 const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
 
@@ -92,5 +93,7 @@ for (let round = 0; round < Number(args.rounds); round++) {
 for (const { dir, seconds, digest } of builds) {
   const sorted = [...seconds].sort((a, b) => a - b);
   console.log(`${dir}: median ${sorted[sorted.length >> 1].toFixed(2)} s, fastest ${sorted[0].toFixed(2)} s per ${bpr ? "epoch" : "iteration"}; model ${digest}`);
+  // In run order, so a drift of the machine shows as a pattern shared by every build.
+  console.log(`  each: ${seconds.map((s) => s.toFixed(2)).join(" ")}`);
 }
 process.exit(0);

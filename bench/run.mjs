@@ -5,10 +5,11 @@
 // every item (each pair scored once for both items; a number samples instead), each
 // on 1 and 2 threads and printed beside implicit's figure from
 // ../shared/bench/implicit-reference.md as a ratio (time: below 1 is faster; per second: above 1 is faster);
-// then the 64-factor ALS fit on 2 threads once more with fit({ lowMemory: true }). BPR runs
+// then the 64-factor ALS fit on 2 threads once more with fit({ lowMemory: false }) (values
+// copied into ALS's items × users copy; the default reads them from the CSR). BPR runs
 // in its default user-block order and in random order (implicit's).
 //   npm run bench -- [--iterations 3] [--scale 1] [--factors 64,128] [--threads 1,2] [--parse-lines N | --skip-parse]
-//                    [--bpr-epochs 2] [--bpr-orders userBlocks,random] [--query-users 20000] [--query-items all | N] [--low-memory false]
+//                    [--bpr-epochs 2] [--bpr-orders userBlocks,random] [--query-users 20000] [--query-items all | N] [--values-copy false]
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -25,7 +26,7 @@ const { values: args } = parseArgs({
     "skip-parse": { type: "boolean", default: false },
     "bpr-epochs": { type: "string", default: "2" },
     "bpr-orders": { type: "string", default: "userBlocks,random" },
-    "low-memory": { type: "string", default: "true" },
+    "values-copy": { type: "string", default: "true" },
     "query-users": { type: "string", default: "20000" },
     "query-items": { type: "string", default: "all" },
   },
@@ -55,25 +56,25 @@ const mb = (bytes) => `${Math.round(bytes / 1e6)} MB`;
 console.log(`edgerec ALS bench: node ${process.version}, ${availableParallelism()} cores, threads ${args.threads}, scale ${args.scale}, ${args.iterations} iterations per run`);
 if (!reference) console.log("(no ../shared/bench/implicit-reference.md: implicit's figures are not shown)");
 const rows = [];
-// Every factors × threads run, then fit({ lowMemory: true }) at the first factors on the most threads.
-const alsRuns = args.factors.split(",").map(Number).flatMap((factors) => args.threads.split(",").map((threads) => ({ factors, threads: Number(threads), lowMemory: false })));
-if (args["low-memory"] !== "false" && alsRuns.length > 0) alsRuns.push({ ...alsRuns.reduce((a, b) => (b.threads > a.threads ? b : a)), lowMemory: true });
-for (const { factors, threads, lowMemory } of alsRuns) {
+// Every factors × threads run, then fit({ lowMemory: false }) at the first factors on the most threads.
+const alsRuns = args.factors.split(",").map(Number).flatMap((factors) => args.threads.split(",").map((threads) => ({ factors, threads: Number(threads), valuesCopy: false })));
+if (args["values-copy"] !== "false" && alsRuns.length > 0) alsRuns.push({ ...alsRuns.reduce((a, b) => (b.threads > a.threads ? b : a)), valuesCopy: true });
+for (const { factors, threads, valuesCopy } of alsRuns) {
   const output = execFileSync(process.execPath, ["--expose-gc", new URL("./als.mjs", import.meta.url).pathname,
-    "--factors", String(factors), "--iterations", args.iterations, "--scale", args.scale, "--threads", String(threads), ...(lowMemory ? ["--low-memory"] : [])],
+    "--factors", String(factors), "--iterations", args.iterations, "--scale", args.scale, "--threads", String(threads), ...(valuesCopy ? ["--values-copy"] : [])],
     { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
   const run = JSON.parse(output.trim().split("\n").pop());
   if (rows.length === 0) console.log(`data: ${run.users} users × ${run.items} items, ${run.nnz} interactions (generated in ${run.generatedSeconds.toFixed(1)} s, CSR + bm25 in ${run.preparedSeconds.toFixed(1)} s)`);
   const implicitSeconds = implicitFigure("ALS, CG (3 steps), seconds per iteration", factors, threads);
   const implicitPeak = implicitFigure("peak resident memory of an ALS fit (whole process)", factors, threads);
   rows.push({
-    what: `ALS CG s/iteration, ${factors} factors, ${threads} thread${threads > 1 ? "s" : ""}${lowMemory ? ", lowMemory" : ""}`,
+    what: `ALS CG s/iteration, ${factors} factors, ${threads} thread${threads > 1 ? "s" : ""}${valuesCopy ? ", values copied (lowMemory: false)" : ""}`,
     edgerec: `${run.medianIterationSeconds.toFixed(2)} s (runs: ${run.iterationSeconds.map((s) => s.toFixed(2)).join(", ")})`,
     implicit: implicitSeconds ? `${implicitSeconds} s` : "n/a",
     ratio: ratio(run.medianIterationSeconds, implicitSeconds),
   });
   rows.push({
-    what: `peak RSS, ${factors} factors, ${threads} thread${threads > 1 ? "s" : ""}${lowMemory ? ", lowMemory" : ""}`,
+    what: `peak RSS, ${factors} factors, ${threads} thread${threads > 1 ? "s" : ""}${valuesCopy ? ", values copied (lowMemory: false)" : ""}`,
     edgerec: `${mb(run.peakRssBytes)} (wasm memory ${mb(run.wasmMemoryBytes)})`,
     implicit: implicitPeak ? `${implicitPeak} MB` : "n/a",
     ratio: ratio(run.peakRssBytes / 1e6, implicitPeak),

@@ -75,7 +75,7 @@ const modelFlags = (command) => command
   .option("--optimizer <name>", "BPR: sgd or adagrad (default sgd)")
   .option("--neighbours <k>", "cosine, bm25, tfidf: neighbours kept per item (default 20)")
   .option("--no-loss", "ALS: skip the training loss in the progress display")
-  .option("--low-memory", "ALS: train with ~3 bytes less per interaction, ~10-30% slower, the same model");
+  .option("--no-low-memory", "ALS: copy the values into the items x users copy too: ~3 bytes more per interaction, the same model");
 
 const optional = (value, parse) => (value === undefined ? undefined : parse(value));
 const modelOptions = (o) => ({
@@ -97,7 +97,7 @@ const modelOptions = (o) => ({
   optimizer: optional(o.optimizer, String),
   neighbours: optional(o.neighbours, (v) => integer(v, "--neighbours", 1)),
   loss: o.loss !== false,
-  lowMemory: Boolean(o.lowMemory),
+  lowMemory: o.lowMemory !== false,
 });
 
 modelFlags(loadingOptions(cli.command("fit <file>", "Train a model on an interaction file (plain, .gz or archive.zip:member)")))

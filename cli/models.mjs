@@ -37,9 +37,9 @@ export function createModel(name, o) {
 /**
  * Fits `model` on `train`, calling `onStep(text, fraction)` for progress, and returns its
  * training curve: ALS loss, BPR training AUC, MF train and validation RMSE per epoch.
- * `lowMemory`: ALS's fit({ lowMemory }).
+ * `lowMemory`: ALS's fit({ lowMemory }) (the library's default when undefined).
  */
-export async function fitWithCurve(name, model, train, { validation, onStep, lowMemory = false }) {
+export async function fitWithCurve(name, model, train, { validation, onStep, lowMemory }) {
   const curve = [];
   if (name === "als") {
     await model.fit(train, { lowMemory, onIteration: (i) => { curve.push({ epoch: i.iteration, loss: i.loss }); onStep(`ALS iteration ${i.iteration}/${i.iterations}${i.loss !== undefined ? `  loss ${i.loss.toPrecision(5)}` : ""}`, i.iteration / i.iterations, i.elapsed); } });

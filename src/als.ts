@@ -86,9 +86,10 @@ export interface FitOptions {
   onIteration?: (info: IterationInfo) => void;
   /**
    * Keep the items × users copy that the item half-steps read without values (~3 bytes an
-   * interaction instead of ~6, the values read from userItems): about 50 MB less at
-   * Last.fm-360K's 17.5M interactions, with each iteration ~10–30% slower. The same
-   * model bits either way. Default false.
+   * interaction instead of ~6; each value is fetched from userItems together with its
+   * user's factors): about 50 MB less at Last.fm-360K's 17.5M interactions, at no speed
+   * cost measurable on our bench. `false` copies the values too. The same model bits
+   * either way. Default true.
    */
   lowMemory?: boolean;
 }
@@ -149,7 +150,7 @@ export class AlternatingLeastSquares extends FactorModel {
    * the Gram matrix and every thread's solver scratch. Without `longestRow` it assumes the
    * longest a row can be, so the estimate only errs upwards.
    */
-  static memoryNeeded(shape: AlsFitShape, options: AlsOptions = {}, { lowMemory = false }: Pick<FitOptions, "lowMemory"> = {}): MemoryEstimate {
+  static memoryNeeded(shape: AlsFitShape, options: AlsOptions = {}, { lowMemory = true }: Pick<FitOptions, "lowMemory"> = {}): MemoryEstimate {
     const o = validateOptions({ ...DEFAULTS, ...stripUndefined(options) });
     const { nUsers, nItems, nnz } = shape;
     const k = o.factors;
@@ -172,7 +173,7 @@ export class AlternatingLeastSquares extends FactorModel {
    * Trains on a users × items matrix of interaction values (play counts, ratings,
    * clicks). Initialises the factors from the seed, then runs `iterations` sweeps.
    */
-  async fit(userItems: CsrMatrix, { onIteration, lowMemory = false }: FitOptions = {}): Promise<void> {
+  async fit(userItems: CsrMatrix, { onIteration, lowMemory = true }: FitOptions = {}): Promise<void> {
     if (!(userItems instanceof CsrMatrix)) throw new TypeError("fit: userItems must be a CsrMatrix (users × items), e.g. CsrMatrix.fromCoo({ rows, cols, values })");
     const o = this.options;
     if (userItems.engine !== this.engine) throw new Error("fit: userItems was built by another engine (initEngine was called again): rebuild it");
@@ -181,8 +182,8 @@ export class AlternatingLeastSquares extends FactorModel {
     const longestRowBound = Math.max(userItems.maxRowNnz(), Math.min(userItems.nnz, userItems.nRows), 1);
     ensureMemoryFor(this.engine, "AlternatingLeastSquares.fit", AlternatingLeastSquares.memoryNeeded(
       { nUsers: userItems.nRows, nItems: userItems.nCols, nnz: userItems.nnz, longestRow: longestRowBound, longestUserRow: userItems.maxRowNnz() }, o, { lowMemory }));
-    // The items × users copy the item half-steps read, ids gap-coded (~6 bytes an entry, not
-    // 8; ~3 without values).
+    // The items × users copy the item half-steps read, ids gap-coded: ~3 bytes an entry
+    // (a gap and the entry's place in its user's row), ~6 with the values.
     const itemUsers = CompactColumns.transposeOf(userItems, { values: !lowMemory });
     try {
       this.allocateFactors(userItems.nRows, userItems.nCols);

@@ -85,14 +85,17 @@ describe("CompactColumns", () => {
       const g = heap.alloc(k * k * 4);
       gramOf(getEngine(), y, nOther, k, 1, g);
       const longest = plain.maxRowNnz();
-      const solve = (indices: number, data: number, offsets: number, places: number, placeShift: number, sourceIndptr: number) => {
+      // CG gathers rows of up to `capacity` entries (with places: their values in the same
+      // pass) and copies longer ones a chunk at a time; column 2 (~4,000 entries) is the
+      // longer kind when the capacity is the kernel's chunk.
+      const solve = (indices: number, data: number, offsets: number, places: number, placeShift: number, sourceIndptr: number, capacity = longest) => {
         const x = heap.allocZeroed(nItems * k * 4), ids = heap.alloc(longest * 4), valuesScratch = heap.alloc(longest * 4), work = heap.alloc(3 * k * 4);
         const scratch = solver === "cg"
           ? [heap.alloc(longest * k * 4), heap.alloc(longest * 4), heap.alloc(kernels.cgChunkRows(k) * 4)]
           : [heap.alloc(k * k * 8), heap.alloc(k * 8), heap.alloc(k * 8)];
         if (solver === "cg") {
           kernels.solveRowsCg(0, nItems, plain.indptrPtr, indices, data, x, y, k, g, 0.5, 0.1, 0, 1, nOther, 3,
-            scratch[0], longest, scratch[1], scratch[2], work, offsets, ids, places, placeShift, sourceIndptr, valuesScratch);
+            scratch[0], capacity, scratch[1], scratch[2], work, offsets, ids, places, placeShift, sourceIndptr, valuesScratch);
         } else {
           expect(kernels.solveRowsCholesky(0, nItems, plain.indptrPtr, indices, data, x, y, k, g, 0.5, 0.1, 0, 1, nOther,
             scratch[0], scratch[1], scratch[2], offsets, ids, places, placeShift, sourceIndptr, valuesScratch)).toBe(-1);
@@ -107,6 +110,14 @@ describe("CompactColumns", () => {
         : solve(compact.streamPtr, matrix.dataPtr, compact.offsetsPtr, compact.dataPtr, compact.placeShift, matrix.indptrPtr);
       expect(fromPlain.some((v) => v !== 0)).toBe(true);
       expect(fromCompact).toEqual(fromPlain);
+      if (solver === "cg") {
+        const chunk = kernels.cgChunkRows(k);
+        expect(longest).toBeGreaterThan(chunk);
+        const chunked = values
+          ? solve(compact.streamPtr, compact.dataPtr, compact.offsetsPtr, 0, 0, 0, chunk)
+          : solve(compact.streamPtr, matrix.dataPtr, compact.offsetsPtr, compact.dataPtr, compact.placeShift, matrix.indptrPtr, chunk);
+        expect(chunked).toEqual(fromPlain);
+      }
       for (const p of [y, g]) heap.release(p);
       compact.dispose(); plain.dispose(); matrix.dispose();
     });
