@@ -15,7 +15,7 @@
 // The host passes G = α₀·YᵀY, computed once per half-step.
 
 import { decodeColumn, placedPositions, placedValues } from "./compact-columns";
-import { accumulateRows, axpy, copyRow, dot, dotRows, symmetricMatVec, xpby } from "./vector";
+import { accumulateRows, axpy, copyRow, diagonalMatVec, dot, dotRows, symmetricMatVec, xpby } from "./vector";
 
 // YᵀY is summed a segment of rows at a time, each segment into its own k×k partial, and
 // the partials are then added in segment order. Segments have a fixed number of rows, so the
@@ -125,6 +125,69 @@ export function gramCombine(partials: usize, nSegments: i32, k: i32, scale: f32,
   }
 }
 
+/**
+ * rows [start, end) of a table of k floats a row ← row·Q, in place (Q: k×k f32, row-major:
+ * out_j = Σ_i row_i·Q_ij). Four rows at a time with 8 outputs each held in registers over
+ * i, written to `scratch` (4k f32) and copied back. Each output is its own sum over i in
+ * increasing order, whichever rows share its group, so the split into calls and threads
+ * never changes a bit.
+ */
+export function rotateRows(rows: usize, start: i32, end: i32, k: i32, q: usize, scratch: usize): void {
+  const rowBytes = <usize>k << 2;
+  const k8 = k & ~7;
+  let r = start;
+  for (; r + 4 <= end; r += 4) {
+    const r0 = rows + <usize>r * rowBytes, r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
+    for (let j0 = 0; j0 < k8; j0 += 8) {
+      const jo = <usize>j0 << 2;
+      let a00 = f32x4.splat(0), a01 = f32x4.splat(0);
+      let a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+      let a20 = f32x4.splat(0), a21 = f32x4.splat(0);
+      let a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+      let qi = q + jo;
+      for (let io: usize = 0; io < rowBytes; io += 4) {
+        const q0 = v128.load(qi), q1 = v128.load(qi, 16);
+        const y0 = v128.load32_splat(r0 + io), y1 = v128.load32_splat(r1 + io);
+        const y2 = v128.load32_splat(r2 + io), y3 = v128.load32_splat(r3 + io);
+        a00 = f32x4.add(a00, f32x4.mul(y0, q0)); a01 = f32x4.add(a01, f32x4.mul(y0, q1));
+        a10 = f32x4.add(a10, f32x4.mul(y1, q0)); a11 = f32x4.add(a11, f32x4.mul(y1, q1));
+        a20 = f32x4.add(a20, f32x4.mul(y2, q0)); a21 = f32x4.add(a21, f32x4.mul(y2, q1));
+        a30 = f32x4.add(a30, f32x4.mul(y3, q0)); a31 = f32x4.add(a31, f32x4.mul(y3, q1));
+        qi += rowBytes;
+      }
+      const o = scratch + jo;
+      v128.store(o, a00); v128.store(o, a01, 16);
+      v128.store(o + rowBytes, a10); v128.store(o + rowBytes, a11, 16);
+      v128.store(o + 2 * rowBytes, a20); v128.store(o + 2 * rowBytes, a21, 16);
+      v128.store(o + 3 * rowBytes, a30); v128.store(o + 3 * rowBytes, a31, 16);
+    }
+    for (let j = k8; j < k; j++) {
+      rotatedColumn(r0, j, k, q, scratch); rotatedColumn(r1, j, k, q, scratch + rowBytes);
+      rotatedColumn(r2, j, k, q, scratch + 2 * rowBytes); rotatedColumn(r3, j, k, q, scratch + 3 * rowBytes);
+    }
+    memory.copy(r0, scratch, 4 * rowBytes);
+  }
+  for (; r < end; r++) {
+    const row = rows + <usize>r * rowBytes;
+    for (let j = 0; j < k; j++) rotatedColumn(row, j, k, q, scratch);
+    memory.copy(row, scratch, rowBytes);
+  }
+}
+
+// out[j] = Σ_i row_i·Q_ij, summed as one lane of rotateRows's vectors would be.
+// @ts-ignore: decorator
+@inline
+function rotatedColumn(row: usize, j: i32, k: i32, q: usize, out: usize): void {
+  const rowBytes = <usize>k << 2;
+  let sum: f32 = 0;
+  let qi = q + (<usize>j << 2);
+  for (let io: usize = 0; io < rowBytes; io += 4) {
+    sum += load<f32>(row + io) * load<f32>(qi);
+    qi += rowBytes;
+  }
+  store<f32>(out + (<usize>j << 2), sum);
+}
+
 /** The first of n floats that is NaN or ±Infinity, or -1. */
 export function firstNonFinite(values: usize, n: i32): i32 {
   let i = 0;
@@ -172,14 +235,16 @@ export function cgChunkRows(k: i32): i32 {
  * `offsets` is not 0, a compact-columns stream (assembly/compact-columns.ts) decoded a row
  * at a time into `ids` (maxRowNnz i32). Low-memory compact columns (`places` not 0) hold
  * no values: `data` is then the source CSR's, read through `sourceIndptr` and each entry's
- * place into `values` (maxRowNnz f32).
+ * place into `values` (maxRowNnz f32). With `diagonalGram`, g holds only the k diagonal
+ * entries of G: both factor tables are in G's eigenbasis (rotateRows), where G·p costs k
+ * multiply-adds instead of k².
  */
 export function solveRowsCg(
   rowStart: i32, rowEnd: i32, indptr: usize, indices: usize, data: usize,
   x: usize, y: usize, k: i32, g: usize,
   confidenceScale: f32, regularization: f32, regExponent: f32, unobservedWeight: f32, nOther: i32, cgSteps: i32,
   gathered: usize, gatherCapacity: i32, weights: usize, coefficients: usize, work: usize,
-  offsets: usize, ids: usize, places: usize, placeShift: i32, sourceIndptr: usize, values: usize,
+  offsets: usize, ids: usize, places: usize, placeShift: i32, sourceIndptr: usize, values: usize, diagonalGram: bool,
 ): void {
   const rowBytes = <usize>k << 2;
   const chunkRows = cgChunkRows(k);
@@ -212,7 +277,7 @@ export function solveRowsCg(
     }
 
     // r = b − A x = −(G + λI) x + Σ_i (c⁺_i − w_i·(y_i·x)) y_i
-    symmetricMatVec(g, xu, lambda, r, k);
+    gramTimes(diagonalGram, g, xu, lambda, r, k);
     for (let i = 0; i < k; i++) store<f32>(r + (<usize>i << 2), -load<f32>(r + (<usize>i << 2)));
     addEntryTerms(true, xu, r, n, k, chunkRows, resident, gathered, y, entryIndices, entryData, weights, coefficients, confidenceScale);
 
@@ -221,7 +286,7 @@ export function solveRowsCg(
     if (rsOld < 1e-20) continue;
     for (let step = 0; step < cgSteps; step++) {
       // Ap = (G + λI) p + Σ_i w_i (y_i·p) y_i
-      symmetricMatVec(g, p, lambda, ap, k);
+      gramTimes(diagonalGram, g, p, lambda, ap, k);
       addEntryTerms(false, p, ap, n, k, chunkRows, resident, gathered, y, entryIndices, entryData, weights, coefficients, confidenceScale);
       const alpha = rsOld / dot(p, ap, k);
       axpy(alpha, p, xu, k);
@@ -232,6 +297,14 @@ export function solveRowsCg(
       rsOld = rsNew;
     }
   }
+}
+
+/** out = (G + shift·I)·v, G given whole or (diagonal) as its k diagonal entries. */
+// @ts-ignore: decorator
+@inline
+function gramTimes(diagonal: bool, g: usize, v: usize, shift: f32, out: usize, k: i32): void {
+  if (diagonal) diagonalMatVec(g, v, shift, out, k);
+  else symmetricMatVec(g, v, shift, out, k);
 }
 
 /**

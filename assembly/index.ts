@@ -2,7 +2,7 @@
 // The host (src/) owns every byte past heapBase(); kernels take raw pointers.
 
 export { cooFirstInvalid, isNonDecreasing, addRowCounts, countsToIndptr, scatterRows, sortRowsSumDuplicates, transposeRows } from "./sparse";
-export { gramSegments, gramSegment, gramCombine, firstNonFinite, cgChunkRows, solveRowsCg, solveRowsCholesky, buildRowSystem, choleskyFactor, choleskySolve, lossRows, regularizationRows, sumAbs } from "./als";
+export { gramSegments, gramSegment, gramCombine, rotateRows, firstNonFinite, cgChunkRows, solveRowsCg, solveRowsCholesky, buildRowSystem, choleskyFactor, choleskySolve, lossRows, regularizationRows, sumAbs } from "./als";
 export { inverseNorms, rowNorms, topKBlocked } from "./topk";
 export { quantizeRows, topKQuantized } from "./topk-quantized";
 export { allPairsHeapBytes, allPairsReset, allPairsUnit, mergeAllPairsHeaps, finishAllPairs } from "./topk-all-pairs";

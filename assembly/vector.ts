@@ -85,6 +85,23 @@ export function symmetricMatVec(s: usize, v: usize, shift: f32, out: usize, k: i
   accumulateRows(v, s, k, out, k);
 }
 
+/** out = (diag(d) + shift·I)·v: out_i = shift·v_i + d_i·v_i, as symmetricMatVec rounds a diagonal G. */
+// @ts-ignore: decorator
+@inline
+export function diagonalMatVec(d: usize, v: usize, shift: f32, out: usize, k: i32): void {
+  const sh = f32x4.splat(shift);
+  let i = 0;
+  for (; i + 4 <= k; i += 4) {
+    const o = <usize>i << 2;
+    const vi = v128.load(v + o);
+    v128.store(out + o, f32x4.add(f32x4.mul(sh, vi), f32x4.mul(v128.load(d + o), vi)));
+  }
+  for (; i < k; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, shift * load<f32>(v + o) + load<f32>(d + o) * load<f32>(v + o));
+  }
+}
+
 /** dst[0..k) = src[0..k), 16 bytes at a time (a call-free memory.copy for one row). */
 // @ts-ignore: decorator
 @inline

@@ -6,7 +6,7 @@
 import { CompactColumns } from "./compact-columns.js";
 import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
-import { gramOf, gramOnPool } from "./gram.js";
+import { gramOf, gramOnPool, toEigenbasis } from "./gram.js";
 import { FactorModel } from "./factorization.js";
 import { poolFor, threadsFor, type WorkerPool } from "./pool.js";
 import { extraChunks } from "./catalog.js";
@@ -114,6 +114,25 @@ const DEFAULTS: Required<AlsOptions> = {
 
 // Rows per kernel call: short calls let V8 tier the kernel up early and let fit yield.
 const ROW_CHUNK = 4096;
+// A CG half-step may first turn both factor tables into the eigenbasis of the fixed side's
+// Gram matrix G (gram.ts toEigenbasis): CG's iterates are the same in any orthonormal basis
+// (up to rounding), and there G·p costs k multiply-adds instead of k², for cgSteps + 1
+// products a solved row, against one k×k rotation of every row of both tables and the
+// float64 decomposition (~300·k³ multiply-adds' time). Below 32 factors it gains little
+// and models keep the bits they had before it. Tests change these to take either path.
+export const eigenbasisTuning = { minFactors: 32, decompositionCost: 300 };
+
+// Whether a fit with these options and shape may use the eigenbasis at all.
+function usesEigenbasis(o: Required<AlsOptions>, nUsers: number, nItems: number): boolean {
+  return eigenbasisPays(o, nUsers, nItems) || eigenbasisPays(o, nItems, nUsers);
+}
+
+// Whether the half-step that solves nSolved rows against nFixed gains by the eigenbasis.
+function eigenbasisPays(o: Required<AlsOptions>, nSolved: number, nFixed: number): boolean {
+  const k = o.factors;
+  return o.solver === "cg" && k >= eigenbasisTuning.minFactors &&
+    (o.cgSteps + 1) * nSolved - (nSolved + nFixed) > eigenbasisTuning.decompositionCost * k;
+}
 // CG copies each row's factors into one compact block that stays in L2 while every CG
 // step reads it. Longer rows (the most popular items) are copied a cache-sized chunk at a
 // time at each step instead: on the Last.fm-360K-shaped bench (64 factors), a block of
@@ -156,15 +175,16 @@ export class AlternatingLeastSquares extends FactorModel {
     const k = o.factors;
     const longestRow = Math.max(1, shape.longestRow ?? Math.min(nnz, Math.max(nUsers, nItems)));
     const threads = threadsFor(getEngine(), o.threads);
-    const perThread = o.solver === "cholesky"
+    const eigenbasis = usesEigenbasis(o, nUsers, nItems);
+    const perThread = (eigenbasis ? blockBytes(4 * k * 4) : 0) + (o.solver === "cholesky"
       ? blockBytes(3 * k * 4) + blockBytes(k * k * 8) + 2 * blockBytes(k * 8) + (lowMemory ? 2 : 1) * blockBytes(longestRow * 4)
-      : blockBytes(3 * k * 4) + blockBytes(cgGatherCapacity(getEngine(), k, longestRow) * k * 4) + (lowMemory ? 3 : 2) * blockBytes(longestRow * 4) + blockBytes(getEngine().kernels.cgChunkRows(k) * 4);
+      : blockBytes(3 * k * 4) + blockBytes(cgGatherCapacity(getEngine(), k, longestRow) * k * 4) + (lowMemory ? 3 : 2) * blockBytes(longestRow * 4) + blockBytes(getEngine().kernels.cgChunkRows(k) * 4));
     return estimate({
       "user factors": blockBytes(nUsers * k * 4),
       "item factors": blockBytes(nItems * k * 4),
       // fit() solves the items from a compact items × users copy of the matrix.
       "transposed matrix": CompactColumns.bytesNeeded(nUsers, nItems, nnz, { values: !lowMemory, longestRow: Math.min(longestRow, shape.longestUserRow ?? longestRow) }),
-      "Gram matrix": blockBytes(k * k * 4),
+      [eigenbasis ? "Gram matrix and its eigenvectors" : "Gram matrix"]: blockBytes(k * k * 4) * (eigenbasis ? 2 : 1),
       [`solver scratch (${threads} thread${threads === 1 ? "" : "s"})`]: threads * perThread,
     });
   }
@@ -204,28 +224,33 @@ export class AlternatingLeastSquares extends FactorModel {
     const pool = threads > 1 ? await poolFor(this.engine, threads) : undefined;
     const longestRow = Math.max(userItems.maxRowNnz(), itemUsers.maxRowNnz(), 1);
     const gramPtr = heap.alloc(k * k * 4);
+    const eigenbasis = usesEigenbasis(o, this.nUsers, this.nItems);
+    const rotationPtr = eigenbasis ? heap.alloc(k * k * 4) : 0;
     const scratches: SolverScratch[] = [];
     const advice = `Raise regularization (now ${o.regularization}), lower alpha (now ${o.alpha}), and check the input values: confidences of 1 + alpha·value must stay well inside float32 range.`;
-    const solve = async (matrix: TrainingRows, x: number, y: number, nOther: number, iteration: number, side: "users" | "items") => {
-      const failed = pool ? await this.solveRowsInParallel(pool, matrix, x, y, gramPtr, nOther, scratches) : this.solveRows(matrix, x, y, gramPtr, nOther, scratches[0]);
+    const tables = () => [{ ptr: this.userFactorsPtr, nRows: this.nUsers }, { ptr: this.itemFactorsPtr, nRows: this.nItems }];
+    // One half-step: the rows of `matrix` solved for x against the fixed y (nOther rows),
+    // with G = α₀·YᵀY on the pool's threads when there is one, in G's eigenbasis when that pays.
+    const halfStep = async (matrix: TrainingRows, x: number, y: number, nOther: number, iteration: number, side: "users" | "items") => {
+      if (pool) await gramOnPool(pool, y, nOther, k, o.unobservedWeight, gramPtr);
+      else gramOf(this.engine, y, nOther, k, o.unobservedWeight, gramPtr);
+      const diagonal = eigenbasis && eigenbasisPays(o, matrix.nRows, nOther) &&
+        await toEigenbasis(this.engine, pool, gramPtr, k, tables(), rotationPtr, scratches.map((s) => s.rotation));
+      const failed = pool ? await this.solveRowsInParallel(pool, matrix, x, y, gramPtr, nOther, scratches, diagonal) : this.solveRows(matrix, x, y, gramPtr, nOther, scratches[0], diagonal);
       if (failed < 0) return;
       // With λ > 0 every row system is positive definite in exact arithmetic: a failed
       // factorization means the confidences or factors overflowed float32.
       if (o.regularization > 0) throw new ModelFitError("AlternatingLeastSquares", { iteration, side, row: failed, value: NaN, what: "its Cholesky factorization failed" }, advice);
       throw new Error(`AlternatingLeastSquares: the least-squares system of ${side === "users" ? "user" : "item"} ${failed} is not positive definite; use regularization > 0`);
     };
-    // G = α₀·YᵀY of the side held fixed, on the pool's threads when there is one.
-    const gram = (y: number, nRows: number) => pool ? gramOnPool(pool, y, nRows, k, o.unobservedWeight, gramPtr) : gramOf(this.engine, y, nRows, k, o.unobservedWeight, gramPtr);
     const started = now();
     try {
-      for (let t = 0; t < threads; t++) scratches.push(this.allocateSolverScratch(longestRow, itemUsers.placeShift >= 0));
+      for (let t = 0; t < threads; t++) scratches.push(this.allocateSolverScratch(longestRow, itemUsers.placeShift >= 0, eigenbasis));
       for (let iteration = 1; iteration <= o.iterations; iteration++) {
         const iterationStarted = now();
         // Users against fixed items, then items against the new users.
-        await gram(this.itemFactorsPtr, this.nItems);
-        await solve(userItems, this.userFactorsPtr, this.itemFactorsPtr, this.nItems, iteration, "users");
-        await gram(this.userFactorsPtr, this.nUsers);
-        await solve(itemUsers, this.itemFactorsPtr, this.userFactorsPtr, this.nUsers, iteration, "items");
+        await halfStep(userItems, this.userFactorsPtr, this.itemFactorsPtr, this.nItems, iteration, "users");
+        await halfStep(itemUsers, this.itemFactorsPtr, this.userFactorsPtr, this.nUsers, iteration, "items");
         this.checkFactorsFinite("AlternatingLeastSquares", iteration, advice);
         const loss = o.calculateTrainingLoss ? this.trainingLoss(userItems, itemUsers, gramPtr, scratches[0].work) : undefined;
         const finished = now();
@@ -235,6 +260,7 @@ export class AlternatingLeastSquares extends FactorModel {
       }
     } finally {
       heap.release(gramPtr);
+      if (rotationPtr) heap.release(rotationPtr);
       for (const each of scratches) this.releaseScratch(each);
     }
   }
@@ -373,16 +399,18 @@ export class AlternatingLeastSquares extends FactorModel {
   }
 
   // `placedValues`: the compact copy holds places, so a row's values are read into scratch.
-  private allocateSolverScratch(longestRow: number, placedValues: boolean): SolverScratch {
+  // `eigenbasis`: rows are rotated too (4k floats).
+  private allocateSolverScratch(longestRow: number, placedValues: boolean, eigenbasis: boolean): SolverScratch {
     const { heap } = this.engine;
     const k = this.factors;
     const ids = heap.alloc(longestRow * 4), values = placedValues ? heap.alloc(longestRow * 4) : 0;
+    const rotation = eigenbasis ? heap.alloc(4 * k * 4) : 0;
     if (this.options.solver === "cholesky") {
-      return { work: heap.alloc(3 * k * 4), ids, values, a: heap.alloc(k * k * 8), b: heap.alloc(k * 8), yRow: heap.alloc(k * 8) };
+      return { work: heap.alloc(3 * k * 4), ids, values, rotation, a: heap.alloc(k * k * 8), b: heap.alloc(k * 8), yRow: heap.alloc(k * 8) };
     }
     const gatherCapacity = cgGatherCapacity(this.engine, k, longestRow);
     return {
-      work: heap.alloc(3 * k * 4), ids, values, gatherCapacity, gathered: heap.alloc(gatherCapacity * k * 4), weights: heap.alloc(longestRow * 4),
+      work: heap.alloc(3 * k * 4), ids, values, rotation, gatherCapacity, gathered: heap.alloc(gatherCapacity * k * 4), weights: heap.alloc(longestRow * 4),
       coefficients: heap.alloc(this.engine.kernels.cgChunkRows(k) * 4),
     };
   }
@@ -392,8 +420,9 @@ export class AlternatingLeastSquares extends FactorModel {
     for (const ptr of Object.values(pointers)) if (ptr) this.engine.heap.release(ptr);
   }
 
-  // The kernel call that solves rows [start, end) of `matrix` for `x` against fixed `y`.
-  private solverCall(matrix: TrainingRows, start: number, end: number, x: number, y: number, gramPtr: number, nOther: number, s: SolverScratch): KernelCall {
+  // The kernel call that solves rows [start, end) of `matrix` for `x` against fixed `y`;
+  // `diagonalGram`: gramPtr holds G's diagonal (the tables are in G's eigenbasis).
+  private solverCall(matrix: TrainingRows, start: number, end: number, x: number, y: number, gramPtr: number, nOther: number, s: SolverScratch, diagonalGram = false): KernelCall {
     const o = this.options;
     // CSR rows are read in place; compact columns are decoded a row at a time, their values
     // from the source CSR when they hold places instead.
@@ -405,15 +434,15 @@ export class AlternatingLeastSquares extends FactorModel {
     const common = [start, end, matrix.indptrPtr, ids, data, x, y, this.factors, gramPtr, o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther];
     return o.solver === "cholesky"
       ? { kernel: "solveRowsCholesky", args: [...common, s.a!, s.b!, s.yRow!, ...rows] }
-      : { kernel: "solveRowsCg", args: [...common, o.cgSteps, s.gathered!, s.gatherCapacity!, s.weights!, s.coefficients!, s.work, ...rows] };
+      : { kernel: "solveRowsCg", args: [...common, o.cgSteps, s.gathered!, s.gatherCapacity!, s.weights!, s.coefficients!, s.work, ...rows, diagonalGram ? 1 : 0] };
   }
 
   // One half-sweep: every row of `matrix` solved for `x` against fixed `y`. Returns the
   // first row whose Cholesky factorization failed, or -1.
-  private solveRows(matrix: TrainingRows, x: number, y: number, gramPtr: number, nOther: number, s: SolverScratch): number {
+  private solveRows(matrix: TrainingRows, x: number, y: number, gramPtr: number, nOther: number, s: SolverScratch, diagonalGram = false): number {
     const kernels = this.engine.kernels as unknown as Record<string, (...args: number[]) => number | undefined>;
     for (let start = 0; start < matrix.nRows; start += ROW_CHUNK) {
-      const { kernel, args } = this.solverCall(matrix, start, Math.min(matrix.nRows, start + ROW_CHUNK), x, y, gramPtr, nOther, s);
+      const { kernel, args } = this.solverCall(matrix, start, Math.min(matrix.nRows, start + ROW_CHUNK), x, y, gramPtr, nOther, s, diagonalGram);
       const failed = kernels[kernel](...args);
       if (failed !== undefined && failed >= 0) return failed;
     }
@@ -423,7 +452,7 @@ export class AlternatingLeastSquares extends FactorModel {
   // One half-sweep on the pool: the rows cut into one contiguous range per worker with
   // about equal nonzeros, each worker with its own scratch; every row is solved exactly as
   // on one thread, so the factors are the same bits for any number of workers.
-  private async solveRowsInParallel(pool: WorkerPool, matrix: TrainingRows, x: number, y: number, gramPtr: number, nOther: number, scratches: SolverScratch[]): Promise<number> {
+  private async solveRowsInParallel(pool: WorkerPool, matrix: TrainingRows, x: number, y: number, gramPtr: number, nOther: number, scratches: SolverScratch[], diagonalGram = false): Promise<number> {
     const indptr = matrix.indptr;
     const parts = scratches.length;
     const bounds = [0];
@@ -440,7 +469,7 @@ export class AlternatingLeastSquares extends FactorModel {
       // tier, and only the calls after it get the optimized kernel (small data suffers most).
       const chunk = Math.max(64, Math.min(ROW_CHUNK, Math.ceil((bounds[w + 1] - bounds[w]) / 8)));
       for (let start = bounds[w]; start < bounds[w + 1]; start += chunk) {
-        list.push(this.solverCall(matrix, start, Math.min(bounds[w + 1], start + chunk), x, y, gramPtr, nOther, s));
+        list.push(this.solverCall(matrix, start, Math.min(bounds[w + 1], start + chunk), x, y, gramPtr, nOther, s, diagonalGram));
       }
       return list;
     });
@@ -590,6 +619,8 @@ interface SolverScratch {
   work: number;
   /** A compact-columns row decoded: its ids, and its values when read from the source (else 0). */
   ids: number; values: number;
+  /** rotateRows's 4k floats when the tables are turned into an eigenbasis (else 0). */
+  rotation: number;
   gathered?: number; gatherCapacity?: number; weights?: number; coefficients?: number;
   a?: number; b?: number; yRow?: number;
 }

@@ -43,9 +43,10 @@ export interface Kernels {
     rowStart: number, rowEnd: number, indptr: Ptr, indices: Ptr, data: Ptr, x: Ptr, y: Ptr, k: number, g: Ptr,
     confidenceScale: number, regularization: number, regExponent: number, unobservedWeight: number, nOther: number, cgSteps: number,
     gathered: Ptr, gatherCapacity: number, weights: Ptr, coefficients: Ptr, work: Ptr, offsets: Ptr, ids: Ptr,
-    places: Ptr, placeShift: number, sourceIndptr: Ptr, values: Ptr,
+    places: Ptr, placeShift: number, sourceIndptr: Ptr, values: Ptr, diagonalGram?: boolean,
   ): void;
   cgChunkRows(k: number): number;
+  rotateRows(rows: Ptr, start: number, end: number, k: number, q: Ptr, scratch: Ptr): void;
   solveRowsCholesky(
     rowStart: number, rowEnd: number, indptr: Ptr, indices: Ptr, data: Ptr, x: Ptr, y: Ptr, k: number, g: Ptr,
     confidenceScale: number, regularization: number, regExponent: number, unobservedWeight: number, nOther: number,

@@ -1,7 +1,9 @@
 // YᵀY for ALS, the one product of a half-step that is not per row: segment partials
 // (assembly/als.ts gramSegment) added in segment order by gramCombine. Segments have a
-// fixed size, so one thread or several give the same bits.
+// fixed size, so one thread or several give the same bits. And the change of basis that
+// makes YᵀY diagonal for the CG solver.
 
+import { symmetricEigen } from "./eigen.js";
 import type { Engine } from "./engine.js";
 import type { WorkerPool } from "./pool.js";
 
@@ -39,4 +41,40 @@ export async function gramOnPool(pool: WorkerPool, y: number, nRows: number, k: 
   } finally {
     engine.heap.release(plan.partials);
   }
+}
+
+/** A factor table in wasm memory: nRows rows of k floats at `ptr`. */
+export interface FactorTable { ptr: number; nRows: number }
+
+// Rows per rotateRows call: short calls let V8 tier the kernel up early.
+const ROTATE_CHUNK = 8192;
+
+/**
+ * Turns the k×k Gram matrix G at `gramPtr` into its eigenbasis: G = Q·Λ·Qᵀ (float64, on
+ * this thread), every table ← table·Q (so every product x·y is kept, and the tables' new
+ * Gram matrix is Λ), and `gramPtr` ← the k eigenvalues. `rotationPtr` holds k×k f32 for Q,
+ * `scratches` 4k f32 per thread. The rows are shared by the pool's threads when there is
+ * one; each row is rotated alike by any thread, so the result is the same bits. Returns
+ * false, changing nothing, when G is not finite (the fit's own check then names the cause).
+ */
+export async function toEigenbasis(engine: Engine, pool: WorkerPool | undefined, gramPtr: number, k: number, tables: FactorTable[], rotationPtr: number, scratches: number[]): Promise<boolean> {
+  const { heap, kernels } = engine;
+  const gram = heap.f32(gramPtr, k * k);
+  if (!gram.every(Number.isFinite)) return false;
+  const { values, vectors } = symmetricEigen(gram, k);
+  heap.f32(rotationPtr, k * k).set(vectors);
+  heap.f32(gramPtr, k).set(values);
+  const threads = pool ? Math.min(pool.size, scratches.length) : 1;
+  const lists: { kernel: string; args: number[] }[][] = Array.from({ length: threads }, () => []);
+  for (const { ptr, nRows } of tables) {
+    for (let t = 0; t < threads; t++) {
+      const end = Math.floor((nRows * (t + 1)) / threads);
+      for (let start = Math.floor((nRows * t) / threads); start < end; start += ROTATE_CHUNK) {
+        lists[t].push({ kernel: "rotateRows", args: [ptr, start, Math.min(end, start + ROTATE_CHUNK), k, rotationPtr, scratches[t]] });
+      }
+    }
+  }
+  if (pool) await pool.run(lists);
+  else for (const { args } of lists[0]) kernels.rotateRows(args[0], args[1], args[2], args[3], args[4], args[5]);
+  return true;
 }

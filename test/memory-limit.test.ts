@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { AlternatingLeastSquares, BayesianPersonalizedRanking, CsrMatrix, MatrixFactorization, getEngine } from "../src/index.js";
+import { eigenbasisTuning } from "../src/als.js";
 import { randomInteractions } from "./reference.js";
 import { runCli } from "./support/cli.js";
 
@@ -36,11 +37,21 @@ describe("memory estimates are at least a real fit's peak", () => {
     ["ALS cholesky", { solver: "cholesky", threads: 1 }],
     ["ALS cg, 2 threads, values copied (lowMemory: false)", { solver: "cg", threads: 2 }, false],
     ["ALS cholesky, values copied (lowMemory: false)", { solver: "cholesky", threads: 1 }, false],
-  ] as const)("%s", async (_, options, lowMemory = true) => {
+    ["ALS cg, 2 threads, in the Gram matrix's eigenbasis", { solver: "cg", threads: 2 }, true, true],
+  ] as const)("%s", async (_, options, lowMemory = true, eigenbasis = false) => {
     const userItems = matrix();
     const model = new AlternatingLeastSquares({ factors: 24, iterations: 2, ...options });
-    const peak = await peakBytes(() => model.fit(userItems, { lowMemory }));
-    const need = AlternatingLeastSquares.memoryNeeded(shapeOf(userItems), model.options, { lowMemory });
+    const tuning = { ...eigenbasisTuning };
+    // This matrix is too small for the eigenbasis to pay: force it on, or keep it off.
+    Object.assign(eigenbasisTuning, eigenbasis ? { minFactors: 1, decompositionCost: 0 } : { minFactors: Infinity });
+    let peak: number, need;
+    try {
+      peak = await peakBytes(() => model.fit(userItems, { lowMemory }));
+      need = AlternatingLeastSquares.memoryNeeded(shapeOf(userItems), model.options, { lowMemory });
+      expect(Object.keys(need.parts).some((part) => part.includes("eigenvectors"))).toBe(eigenbasis);
+    } finally {
+      Object.assign(eigenbasisTuning, tuning);
+    }
     console.log(`ALS ${JSON.stringify(options)}: peak ${peak} B, estimate ${need.bytes} B`);
     expect(peak).toBeGreaterThan(0);
     expect(need.bytes).toBeGreaterThanOrEqual(peak);
