@@ -1,12 +1,13 @@
 // The package in a real browser, the way an app gets it: esbuild bundles a page that
 // imports "edgerec" with no configuration (the `browser` condition carries the wasm
 // inside the JavaScript), Chromium runs it with and without cross-origin isolation, and
-// the fitted factors must be the same bits as Node's, on one thread and on two.
+// the fitted factors must be the same bits as Node's, on one thread and on two (a fit in the
+// Gram matrix's eigenbasis included).
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AlternatingLeastSquares, CsrMatrix } from "../src/index.js";
-import { alsOptions, interactions } from "./fixtures/browser/interactions.mjs";
+import { alsOptions, eigenbasisOptions, eigenbasisShape, interactions, sha256Hex } from "./fixtures/browser/interactions.mjs";
 import { detectRuntime } from "./support/runtime.js";
 import { serveStatic } from "./support/static-server.js";
 
@@ -20,6 +21,7 @@ const outDir = fileURLToPath(new URL("./.tmp/browser-bundle/", import.meta.url))
 describe.skipIf(skip)("edgerec bundled for a browser page (Chromium)", () => {
   let browser: import("playwright-core").Browser;
   let nodeFactors: { userBits: number[]; itemBits: number[]; top: number[] };
+  let nodeEigenbasisDigest: string;
 
   beforeAll(async () => {
     mkdirSync(outDir, { recursive: true });
@@ -42,6 +44,9 @@ describe.skipIf(skip)("edgerec bundled for a browser page (Chromium)", () => {
       itemBits: Array.from(new Uint32Array(model.itemFactors.slice().buffer)),
       top: Array.from(model.recommend(0, userItems, { n: 5 }).ids),
     };
+    const turned = new AlternatingLeastSquares({ ...eigenbasisOptions, threads: 1 });
+    await turned.fit(CsrMatrix.fromCoo(interactions(...eigenbasisShape)));
+    nodeEigenbasisDigest = await sha256Hex(turned.save());
   }, 60_000);
 
   afterAll(async () => { await browser?.close(); });
@@ -57,7 +62,7 @@ describe.skipIf(skip)("edgerec bundled for a browser page (Chromium)", () => {
       await page.goto(server.url);
       await page.waitForFunction(() => "edgerecResult" in globalThis, null, { timeout: 30_000 });
       const result = await page.evaluate(() => (globalThis as unknown as { edgerecResult: Promise<unknown> }).edgerecResult);
-      return { result: result as { error?: string; workersStarted: number; shared: boolean; isolated: boolean; fits: Record<string, typeof nodeFactors> }, errors, warnings };
+      return { result: result as { error?: string; workersStarted: number; shared: boolean; isolated: boolean; fits: Record<string, typeof nodeFactors>; eigenbasisDigests: Record<string, string> }, errors, warnings };
     } finally {
       await page.close();
       await server.close();
@@ -74,6 +79,7 @@ describe.skipIf(skip)("edgerec bundled for a browser page (Chromium)", () => {
     expect(result.workersStarted).toBe(2);
     expect(result.fits[1]).toEqual(nodeFactors);
     expect(result.fits[2]).toEqual(nodeFactors);
+    expect(result.eigenbasisDigests).toEqual({ 1: nodeEigenbasisDigest, 2: nodeEigenbasisDigest });
   }, 60_000);
 
   it("not isolated: the plain build on one thread, the same bits as Node", async () => {
@@ -86,5 +92,6 @@ describe.skipIf(skip)("edgerec bundled for a browser page (Chromium)", () => {
     expect(result.workersStarted).toBe(0);
     expect(result.fits[1]).toEqual(nodeFactors);
     expect(result.fits[2]).toEqual(nodeFactors);
+    expect(result.eigenbasisDigests).toEqual({ 1: nodeEigenbasisDigest, 2: nodeEigenbasisDigest });
   }, 60_000);
 });
