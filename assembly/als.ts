@@ -15,7 +15,7 @@
 // The host passes G = α₀·YᵀY, computed once per half-step.
 
 import { decodeColumn, placedPositions, placedValues } from "./compact-columns";
-import { accumulateRows, axpy, copyRow, diagonalMatVec, dot, dotRows, symmetricMatVec, xpby } from "./vector";
+import { accumulateRows, axpy, copyRow, dot, dotRows, gramTimes, symmetricMatVec, xpby } from "./vector";
 
 // YᵀY is summed a segment of rows at a time, each segment into its own k×k partial, and
 // the partials are then added in segment order. Segments have a fixed number of rows, so the
@@ -208,7 +208,7 @@ export function firstNonFinite(values: usize, n: i32): i32 {
 /** λ_u = λ·(n_u + α₀·n_other)^ν; ν = 0 is plain λ. */
 // @ts-ignore: decorator
 @inline
-function rowRegularization(regularization: f32, exponent: f32, rowNnz: i32, unobservedWeight: f32, nOther: i32): f32 {
+export function rowRegularization(regularization: f32, exponent: f32, rowNnz: i32, unobservedWeight: f32, nOther: i32): f32 {
   if (exponent == 0) return regularization;
   return regularization * <f32>Math.pow(<f64>rowNnz + <f64>unobservedWeight * <f64>nOther, <f64>exponent);
 }
@@ -237,14 +237,15 @@ export function cgChunkRows(k: i32): i32 {
  * no values: `data` is then the source CSR's, read through `sourceIndptr` and each entry's
  * place into `values` (maxRowNnz f32). With `diagonalGram`, g holds only the k diagonal
  * entries of G: both factor tables are in G's eigenbasis (rotateRows), where G·p costs k
- * multiply-adds instead of k².
+ * multiply-adds instead of k². Rows u with skipRows[u] ≥ 0 (i32; skipRows 0: none) are
+ * left alone: the hot items, solved by assembly/als-hot-items.ts.
  */
 export function solveRowsCg(
   rowStart: i32, rowEnd: i32, indptr: usize, indices: usize, data: usize,
   x: usize, y: usize, k: i32, g: usize,
   confidenceScale: f32, regularization: f32, regExponent: f32, unobservedWeight: f32, nOther: i32, cgSteps: i32,
   gathered: usize, gatherCapacity: i32, weights: usize, coefficients: usize, work: usize,
-  offsets: usize, ids: usize, places: usize, placeShift: i32, sourceIndptr: usize, values: usize, diagonalGram: bool,
+  offsets: usize, ids: usize, places: usize, placeShift: i32, sourceIndptr: usize, values: usize, diagonalGram: bool, skipRows: usize,
 ): void {
   const rowBytes = <usize>k << 2;
   const chunkRows = cgChunkRows(k);
@@ -252,6 +253,7 @@ export function solveRowsCg(
   const p = work + rowBytes;
   const ap = work + 2 * rowBytes;
   for (let u = rowStart; u < rowEnd; u++) {
+    if (skipRows && load<i32>(skipRows + (<usize>u << 2)) >= 0) continue;
     const start = load<i32>(indptr + (<usize>u << 2));
     const n = load<i32>(indptr + ((<usize>u + 1) << 2)) - start;
     const entryIndices = rowIds(indices, offsets, u, start, n, ids);
@@ -297,14 +299,6 @@ export function solveRowsCg(
       rsOld = rsNew;
     }
   }
-}
-
-/** out = (G + shift·I)·v, G given whole or (diagonal) as its k diagonal entries. */
-// @ts-ignore: decorator
-@inline
-function gramTimes(diagonal: bool, g: usize, v: usize, shift: f32, out: usize, k: i32): void {
-  if (diagonal) diagonalMatVec(g, v, shift, out, k);
-  else symmetricMatVec(g, v, shift, out, k);
 }
 
 /**
@@ -393,7 +387,7 @@ function rowValues(data: usize, places: usize, placeShift: i32, start: i32, n: i
 /** Copies rows ids[0..m) of y (k floats each) to out, contiguous; returns out. `sink`: touchRows's. */
 // @ts-ignore: decorator
 @inline
-function copyRows(y: usize, ids: usize, m: i32, out: usize, k: i32, sink: usize): usize {
+export function copyRows(y: usize, ids: usize, m: i32, out: usize, k: i32, sink: usize): usize {
   const rowBytes = <usize>k << 2;
   touchRows(y, ids, m, k, sink);
   for (let j = 0; j < m; j++) copyRow(y + <usize>load<i32>(ids + (<usize>j << 2)) * rowBytes, out + <usize>j * rowBytes, k);

@@ -9,10 +9,26 @@
 
 const ESCAPE: u32 = 0xffff;
 
+/** Stream units (u16) a gap takes. */
 // @ts-ignore: decorator
 @inline
-function gapUnits(gap: u32): u32 {
+export function gapUnits(gap: u32): u32 {
   return gap < ESCAPE ? 1 : 3;
+}
+
+/** The gap stored at `at`: one unit, or ESCAPE and its high and low 16 bits. */
+// @ts-ignore: decorator
+@inline
+export function gapAt(at: usize): u32 {
+  const gap = <u32>load<u16>(at);
+  return gap == ESCAPE ? (<u32>load<u16>(at, 2) << 16) | <u32>load<u16>(at, 4) : gap;
+}
+
+/** Entry `entry`'s place in its source row, stored as u8, u16 or u32 (placeShift 0, 1, 2). */
+// @ts-ignore: decorator
+@inline
+export function placeAt(places: usize, placeShift: i32, entry: usize): u32 {
+  return placeShift == 0 ? <u32>load<u8>(places + entry) : placeShift == 1 ? <u32>load<u16>(places + (entry << 1)) : load<u32>(places + (entry << 2));
 }
 
 // The host builds the layout a range of rows at a time (so a first use runs only one range
@@ -95,12 +111,8 @@ export function decodeColumn(stream: usize, offsets: usize, c: i32, n: i32, out:
   let at = stream + (<usize>load<u32>(offsets + (<usize>c << 2)) << 1);
   let id: u32 = 0;
   for (let j = 0; j < n; j++) {
-    let gap = <u32>load<u16>(at);
-    at += 2;
-    if (gap == ESCAPE) {
-      gap = (<u32>load<u16>(at) << 16) | <u32>load<u16>(at, 2);
-      at += 4;
-    }
+    const gap = gapAt(at);
+    at += <usize>gapUnits(gap) << 1;
     id += gap;
     store<u32>(out + (<usize>j << 2), id);
   }
@@ -116,8 +128,7 @@ export function decodeColumn(stream: usize, offsets: usize, c: i32, n: i32, out:
 @inline
 export function placedPositions(places: usize, placeShift: i32, first: i32, n: i32, ids: usize, sourceIndptr: usize, out: usize): usize {
   for (let j = 0; j < n; j++) {
-    const at = <usize>(first + j);
-    const place = placeShift == 0 ? <u32>load<u8>(places + at) : placeShift == 1 ? <u32>load<u16>(places + (at << 1)) : load<u32>(places + (at << 2));
+    const place = placeAt(places, placeShift, <usize>(first + j));
     store<u32>(out + (<usize>j << 2), <u32>load<i32>(sourceIndptr + (<usize>load<i32>(ids + (<usize>j << 2)) << 2)) + place);
   }
   return out;

@@ -102,6 +102,14 @@ export function diagonalMatVec(d: usize, v: usize, shift: f32, out: usize, k: i3
   }
 }
 
+/** out = (G + shift·I)·v, G given whole or (diagonal) as its k diagonal entries. */
+// @ts-ignore: decorator
+@inline
+export function gramTimes(diagonal: bool, g: usize, v: usize, shift: f32, out: usize, k: i32): void {
+  if (diagonal) diagonalMatVec(g, v, shift, out, k);
+  else symmetricMatVec(g, v, shift, out, k);
+}
+
 /** dst[0..k) = src[0..k), 16 bytes at a time (a call-free memory.copy for one row). */
 // @ts-ignore: decorator
 @inline

@@ -7,6 +7,7 @@ import { CompactColumns } from "./compact-columns.js";
 import { CsrMatrix } from "./csr.js";
 import { getEngine, type Engine } from "./engine.js";
 import { gramOf, gramOnPool, toEigenbasis } from "./gram.js";
+import { HotItems, hotItemsTuning } from "./hot-items.js";
 import { FactorModel } from "./factorization.js";
 import { poolFor, threadsFor, type WorkerPool } from "./pool.js";
 import { extraChunks } from "./catalog.js";
@@ -185,6 +186,8 @@ export class AlternatingLeastSquares extends FactorModel {
       // fit() solves the items from a compact items × users copy of the matrix.
       "transposed matrix": CompactColumns.bytesNeeded(nUsers, nItems, nnz, { values: !lowMemory, longestRow: Math.min(longestRow, shape.longestUserRow ?? longestRow) }),
       [eigenbasis ? "Gram matrix and its eigenvectors" : "Gram matrix"]: blockBytes(k * k * 4) * (eigenbasis ? 2 : 1),
+      "hot items' state": o.solver === "cg" && hotItemsTuning.enabled
+        ? HotItems.bytesNeeded(nItems, HotItems.maxCount(nItems, nnz, cgGatherCapacity(getEngine(), k, longestRow)), k, getEngine().kernels.cgChunkRows(k), threads) : 0,
       [`solver scratch (${threads} thread${threads === 1 ? "" : "s"})`]: threads * perThread,
     });
   }
@@ -229,6 +232,9 @@ export class AlternatingLeastSquares extends FactorModel {
     const scratches: SolverScratch[] = [];
     const advice = `Raise regularization (now ${o.regularization}), lower alpha (now ${o.alpha}), and check the input values: confidences of 1 + alpha·value must stay well inside float32 range.`;
     const tables = () => [{ ptr: this.userFactorsPtr, nRows: this.nUsers }, { ptr: this.itemFactorsPtr, nRows: this.nItems }];
+    // The items with more users than the CG kernel gathers at once, solved a block of users
+    // at a time instead (hot-items.ts), the same bits.
+    const hot = o.solver === "cg" && hotItemsTuning.enabled ? HotItems.plan(this.engine, itemUsers.indptr, cgGatherCapacity(this.engine, k, longestRow), k, threads) : undefined;
     // One half-step: the rows of `matrix` solved for x against the fixed y (nOther rows),
     // with G = α₀·YᵀY on the pool's threads when there is one, in G's eigenbasis when that pays.
     const halfStep = async (matrix: TrainingRows, x: number, y: number, nOther: number, iteration: number, side: "users" | "items") => {
@@ -236,7 +242,14 @@ export class AlternatingLeastSquares extends FactorModel {
       else gramOf(this.engine, y, nOther, k, o.unobservedWeight, gramPtr);
       const diagonal = eigenbasis && eigenbasisPays(o, matrix.nRows, nOther) &&
         await toEigenbasis(this.engine, pool, gramPtr, k, tables(), rotationPtr, scratches.map((s) => s.rotation));
-      const failed = pool ? await this.solveRowsInParallel(pool, matrix, x, y, gramPtr, nOther, scratches, diagonal) : this.solveRows(matrix, x, y, gramPtr, nOther, scratches[0], diagonal);
+      const skip = side === "items" && hot ? hot.slotOfItemPtr : 0;
+      const failed = pool ? await this.solveRowsInParallel(pool, matrix, x, y, gramPtr, nOther, scratches, diagonal, skip) : this.solveRows(matrix, x, y, gramPtr, nOther, scratches[0], diagonal, skip);
+      if (skip) {
+        await hot!.solve(pool, {
+          itemUsers, userFactorsPtr: y, itemFactorsPtr: x, gramPtr, diagonalGram: diagonal, confidenceScale: o.alpha,
+          regularization: o.regularization, regularizationExponent: o.regularizationExponent, unobservedWeight: o.unobservedWeight, cgSteps: o.cgSteps,
+        });
+      }
       if (failed < 0) return;
       // With λ > 0 every row system is positive definite in exact arithmetic: a failed
       // factorization means the confidences or factors overflowed float32.
@@ -261,6 +274,7 @@ export class AlternatingLeastSquares extends FactorModel {
     } finally {
       heap.release(gramPtr);
       if (rotationPtr) heap.release(rotationPtr);
+      hot?.dispose();
       for (const each of scratches) this.releaseScratch(each);
     }
   }
@@ -421,8 +435,9 @@ export class AlternatingLeastSquares extends FactorModel {
   }
 
   // The kernel call that solves rows [start, end) of `matrix` for `x` against fixed `y`;
-  // `diagonalGram`: gramPtr holds G's diagonal (the tables are in G's eigenbasis).
-  private solverCall(matrix: TrainingRows, start: number, end: number, x: number, y: number, gramPtr: number, nOther: number, s: SolverScratch, diagonalGram = false): KernelCall {
+  // `diagonalGram`: gramPtr holds G's diagonal (the tables are in G's eigenbasis); rows with
+  // skipRows[row] ≥ 0 are not solved (CG only; skipRows 0: none).
+  private solverCall(matrix: TrainingRows, start: number, end: number, x: number, y: number, gramPtr: number, nOther: number, s: SolverScratch, diagonalGram = false, skipRows = 0): KernelCall {
     const o = this.options;
     // CSR rows are read in place; compact columns are decoded a row at a time, their values
     // from the source CSR when they hold places instead.
@@ -434,15 +449,15 @@ export class AlternatingLeastSquares extends FactorModel {
     const common = [start, end, matrix.indptrPtr, ids, data, x, y, this.factors, gramPtr, o.alpha, o.regularization, o.regularizationExponent, o.unobservedWeight, nOther];
     return o.solver === "cholesky"
       ? { kernel: "solveRowsCholesky", args: [...common, s.a!, s.b!, s.yRow!, ...rows] }
-      : { kernel: "solveRowsCg", args: [...common, o.cgSteps, s.gathered!, s.gatherCapacity!, s.weights!, s.coefficients!, s.work, ...rows, diagonalGram ? 1 : 0] };
+      : { kernel: "solveRowsCg", args: [...common, o.cgSteps, s.gathered!, s.gatherCapacity!, s.weights!, s.coefficients!, s.work, ...rows, diagonalGram ? 1 : 0, skipRows] };
   }
 
   // One half-sweep: every row of `matrix` solved for `x` against fixed `y`. Returns the
   // first row whose Cholesky factorization failed, or -1.
-  private solveRows(matrix: TrainingRows, x: number, y: number, gramPtr: number, nOther: number, s: SolverScratch, diagonalGram = false): number {
+  private solveRows(matrix: TrainingRows, x: number, y: number, gramPtr: number, nOther: number, s: SolverScratch, diagonalGram = false, skipRows = 0): number {
     const kernels = this.engine.kernels as unknown as Record<string, (...args: number[]) => number | undefined>;
     for (let start = 0; start < matrix.nRows; start += ROW_CHUNK) {
-      const { kernel, args } = this.solverCall(matrix, start, Math.min(matrix.nRows, start + ROW_CHUNK), x, y, gramPtr, nOther, s, diagonalGram);
+      const { kernel, args } = this.solverCall(matrix, start, Math.min(matrix.nRows, start + ROW_CHUNK), x, y, gramPtr, nOther, s, diagonalGram, skipRows);
       const failed = kernels[kernel](...args);
       if (failed !== undefined && failed >= 0) return failed;
     }
@@ -452,12 +467,13 @@ export class AlternatingLeastSquares extends FactorModel {
   // One half-sweep on the pool: the rows cut into one contiguous range per worker with
   // about equal nonzeros, each worker with its own scratch; every row is solved exactly as
   // on one thread, so the factors are the same bits for any number of workers.
-  private async solveRowsInParallel(pool: WorkerPool, matrix: TrainingRows, x: number, y: number, gramPtr: number, nOther: number, scratches: SolverScratch[], diagonalGram = false): Promise<number> {
-    const indptr = matrix.indptr;
+  private async solveRowsInParallel(pool: WorkerPool, matrix: TrainingRows, x: number, y: number, gramPtr: number, nOther: number, scratches: SolverScratch[], diagonalGram = false, skipRows = 0): Promise<number> {
+    // Balanced by the entries of the rows solved here (hot rows are solved elsewhere).
+    const indptr = skipRows ? residentPrefix(matrix.indptr, this.engine.heap.i32(skipRows, matrix.nRows)) : matrix.indptr;
     const parts = scratches.length;
     const bounds = [0];
     for (let w = 1; w < parts; w++) {
-      const target = (matrix.nnz * w) / parts;
+      const target = (indptr[matrix.nRows] * w) / parts;
       let lo = bounds[w - 1], hi = matrix.nRows;
       while (lo < hi) { const mid = (lo + hi) >> 1; if (indptr[mid] < target) lo = mid + 1; else hi = mid; }
       bounds.push(lo);
@@ -469,7 +485,7 @@ export class AlternatingLeastSquares extends FactorModel {
       // tier, and only the calls after it get the optimized kernel (small data suffers most).
       const chunk = Math.max(64, Math.min(ROW_CHUNK, Math.ceil((bounds[w + 1] - bounds[w]) / 8)));
       for (let start = bounds[w]; start < bounds[w + 1]; start += chunk) {
-        list.push(this.solverCall(matrix, start, Math.min(bounds[w + 1], start + chunk), x, y, gramPtr, nOther, s, diagonalGram));
+        list.push(this.solverCall(matrix, start, Math.min(bounds[w + 1], start + chunk), x, y, gramPtr, nOther, s, diagonalGram, skipRows));
       }
       return list;
     });
@@ -623,6 +639,13 @@ interface SolverScratch {
   rotation: number;
   gathered?: number; gatherCapacity?: number; weights?: number; coefficients?: number;
   a?: number; b?: number; yRow?: number;
+}
+
+// Prefix sums of the row lengths, rows with skip[row] ≥ 0 counted as empty.
+function residentPrefix(indptr: Int32Array, skip: Int32Array): Float64Array {
+  const prefix = new Float64Array(indptr.length);
+  for (let row = 0; row < skip.length; row++) prefix[row + 1] = prefix[row] + (skip[row] >= 0 ? 0 : indptr[row + 1] - indptr[row]);
+  return prefix;
 }
 
 function now(): number {

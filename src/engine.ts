@@ -43,10 +43,25 @@ export interface Kernels {
     rowStart: number, rowEnd: number, indptr: Ptr, indices: Ptr, data: Ptr, x: Ptr, y: Ptr, k: number, g: Ptr,
     confidenceScale: number, regularization: number, regExponent: number, unobservedWeight: number, nOther: number, cgSteps: number,
     gathered: Ptr, gatherCapacity: number, weights: Ptr, coefficients: Ptr, work: Ptr, offsets: Ptr, ids: Ptr,
-    places: Ptr, placeShift: number, sourceIndptr: Ptr, values: Ptr, diagonalGram?: boolean,
+    places: Ptr, placeShift: number, sourceIndptr: Ptr, values: Ptr, diagonalGram?: boolean, skipRows?: Ptr,
   ): void;
   cgChunkRows(k: number): number;
   rotateRows(rows: Ptr, start: number, end: number, k: number, q: Ptr, scratch: Ptr): void;
+  hotItemsBegin(
+    slotStart: number, slotEnd: number, items: Ptr, itemFactors: Ptr, columnIndptr: Ptr, offsets: Ptr, k: number, g: Ptr, diagonalGram: boolean,
+    regularization: number, regExponent: number, unobservedWeight: number, nOther: number, x: Ptr, r: Ptr, lambda: Ptr, active: Ptr, cursors: Ptr,
+  ): void;
+  hotItemsBlock(
+    residual: boolean, userStart: number, userEnd: number, slotStart: number, slotEnd: number,
+    stream: Ptr, columnData: Ptr, placeShift: number, sourceIndptr: Ptr, sourceData: Ptr,
+    x: Ptr, k: number, cursors: Ptr, active: Ptr, v: Ptr, acc: Ptr, confidenceScale: number, unobservedWeight: number,
+    ids: Ptr, values: Ptr, coefficients: Ptr, gathered: Ptr, chunkRows: number,
+  ): void;
+  hotItemsStep(
+    first: boolean, more: boolean, slotStart: number, slotEnd: number, k: number, g: Ptr, diagonalGram: boolean,
+    x: Ptr, r: Ptr, p: Ptr, ap: Ptr, lambda: Ptr, rsOld: Ptr, active: Ptr, items: Ptr, columnIndptr: Ptr, offsets: Ptr, cursors: Ptr,
+  ): void;
+  hotItemsEnd(slotStart: number, slotEnd: number, items: Ptr, itemFactors: Ptr, k: number, x: Ptr): void;
   solveRowsCholesky(
     rowStart: number, rowEnd: number, indptr: Ptr, indices: Ptr, data: Ptr, x: Ptr, y: Ptr, k: number, g: Ptr,
     confidenceScale: number, regularization: number, regExponent: number, unobservedWeight: number, nOther: number,

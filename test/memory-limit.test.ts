@@ -58,6 +58,19 @@ describe("memory estimates are at least a real fit's peak", () => {
     model.dispose();
   });
 
+  it("ALS cg, 2 threads, with hot items (more users than the gather block holds)", async () => {
+    // 24 factors gather 5,461 rows at once: items 0 and 1, liked by all 6,000 users, are hot.
+    const data = randomInteractions(6000, 50, 0.02, 8);
+    for (let u = 0; u < 6000; u++) for (const item of [0, 1]) { data.rows.push(u); data.cols.push(item); data.values.push(1 + (u % 7)); }
+    const userItems = CsrMatrix.fromCoo(data);
+    const model = new AlternatingLeastSquares({ factors: 24, iterations: 2, threads: 2 });
+    const peak = await peakBytes(() => model.fit(userItems));
+    const need = AlternatingLeastSquares.memoryNeeded(shapeOf(userItems), model.options);
+    expect(need.parts["hot items' state"]).toBeGreaterThan(0);
+    expect(need.bytes).toBeGreaterThanOrEqual(peak);
+    model.dispose();
+  });
+
   it("BPR (sgd and adagrad) and MF", async () => {
     const userItems = matrix();
     for (const optimizer of ["sgd", "adagrad"] as const) {
