@@ -88,8 +88,8 @@ export interface FitOptions {
   /**
    * Keep the items × users copy that the item half-steps read without values (~3 bytes an
    * interaction instead of ~6; each value is fetched from userItems together with its
-   * user's factors): about 50 MB less at Last.fm-360K's 17.5M interactions, at no speed
-   * cost measurable on our bench. `false` copies the values too. The same model bits
+   * user's factors): about 50 MB less at Last.fm-360K's 17.5M interactions, for ~4% more
+   * time per iteration on our bench. `false` copies the values too. The same model bits
    * either way. Default true.
    */
   lowMemory?: boolean;
