@@ -21,7 +21,7 @@
 // next stream unit, last user id, next entry, end entry).
 
 import { copyRows, rowRegularization } from "./als";
-import { gapAt, gapUnits, placeAt } from "./compact-columns";
+import { gapAt, gapUnits, placedPosition } from "./compact-columns";
 import { accumulateRows, axpy, copyRow, dot, dotRows, gramTimes, xpby } from "./vector";
 
 const CURSOR_BYTES: usize = 16;
@@ -113,7 +113,7 @@ export function hotItemsBlock(
         if (user >= limit) break;
         const e = <usize>entry;
         const value = placeShift < 0 ? load<f32>(columnData + (e << 2))
-          : load<f32>(sourceData + ((<usize>load<i32>(sourceIndptr + (<usize>user << 2)) + <usize>placeAt(columnData, placeShift, e)) << 2));
+          : load<f32>(sourceData + (<usize>placedPosition(columnData, placeShift, e, user, sourceIndptr) << 2));
         store<u32>(ids + (<usize>m << 2), user);
         store<f32>(values + (<usize>m << 2), value);
         id = user; unit += gapUnits(gap); entry++; m++;

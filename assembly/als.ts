@@ -343,12 +343,17 @@ function addEntryTerms(
 function touchRows(y: usize, ids: usize, m: i32, k: i32, sink: usize): void {
   const rowBytes = <usize>k << 2;
   let folded: i32 = 0;
-  for (let j = 0; j < m; j++) {
-    const row = y + <usize>load<i32>(ids + (<usize>j << 2)) * rowBytes;
-    for (let o: usize = 0; o < rowBytes; o += 64) folded ^= load<i32>(row + o);
-    folded ^= load<i32>(row + rowBytes - 4);
-  }
+  for (let j = 0; j < m; j++) folded ^= touchRow(y + <usize>load<i32>(ids + (<usize>j << 2)) * rowBytes, rowBytes);
   store<i32>(sink, folded);
+}
+
+/** One word of every cache line of a row, folded (touchRows's loads). */
+// @ts-ignore: decorator
+@inline
+function touchRow(row: usize, rowBytes: usize): i32 {
+  let folded: i32 = 0;
+  for (let o: usize = 0; o < rowBytes; o += 64) folded ^= load<i32>(row + o);
+  return folded ^ load<i32>(row + rowBytes - 4);
 }
 
 /**
@@ -363,9 +368,7 @@ function touchRowsLoadingValues(y: usize, ids: usize, m: i32, k: i32, sink: usiz
   for (let j = 0; j < m; j++) {
     const slot = values + (<usize>j << 2);
     store<f32>(slot, load<f32>(sourceData + (<usize>load<u32>(slot) << 2)));
-    const row = y + <usize>load<i32>(ids + (<usize>j << 2)) * rowBytes;
-    for (let o: usize = 0; o < rowBytes; o += 64) folded ^= load<i32>(row + o);
-    folded ^= load<i32>(row + rowBytes - 4);
+    folded ^= touchRow(y + <usize>load<i32>(ids + (<usize>j << 2)) * rowBytes, rowBytes);
   }
   store<i32>(sink, folded);
 }

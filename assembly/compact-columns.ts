@@ -24,11 +24,15 @@ export function gapAt(at: usize): u32 {
   return gap == ESCAPE ? (<u32>load<u16>(at, 2) << 16) | <u32>load<u16>(at, 4) : gap;
 }
 
-/** Entry `entry`'s place in its source row, stored as u8, u16 or u32 (placeShift 0, 1, 2). */
+/**
+ * Where entry `entry` (row id `id`) of a low-memory copy has its value in the source's
+ * data: sourceIndptr[id] + its place, stored as u8, u16 or u32 (placeShift 0, 1, 2).
+ */
 // @ts-ignore: decorator
 @inline
-export function placeAt(places: usize, placeShift: i32, entry: usize): u32 {
-  return placeShift == 0 ? <u32>load<u8>(places + entry) : placeShift == 1 ? <u32>load<u16>(places + (entry << 1)) : load<u32>(places + (entry << 2));
+export function placedPosition(places: usize, placeShift: i32, entry: usize, id: u32, sourceIndptr: usize): u32 {
+  const place = placeShift == 0 ? <u32>load<u8>(places + entry) : placeShift == 1 ? <u32>load<u16>(places + (entry << 1)) : load<u32>(places + (entry << 2));
+  return <u32>load<i32>(sourceIndptr + (<usize>id << 2)) + place;
 }
 
 // The host builds the layout a range of rows at a time (so a first use runs only one range
@@ -128,8 +132,7 @@ export function decodeColumn(stream: usize, offsets: usize, c: i32, n: i32, out:
 @inline
 export function placedPositions(places: usize, placeShift: i32, first: i32, n: i32, ids: usize, sourceIndptr: usize, out: usize): usize {
   for (let j = 0; j < n; j++) {
-    const place = placeAt(places, placeShift, <usize>(first + j));
-    store<u32>(out + (<usize>j << 2), <u32>load<i32>(sourceIndptr + (<usize>load<i32>(ids + (<usize>j << 2)) << 2)) + place);
+    store<u32>(out + (<usize>j << 2), placedPosition(places, placeShift, <usize>(first + j), load<u32>(ids + (<usize>j << 2)), sourceIndptr));
   }
   return out;
 }

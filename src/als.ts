@@ -243,7 +243,9 @@ export class AlternatingLeastSquares extends FactorModel {
       const diagonal = eigenbasis && eigenbasisPays(o, matrix.nRows, nOther) &&
         await toEigenbasis(this.engine, pool, gramPtr, k, tables(), rotationPtr, scratches.map((s) => s.rotation));
       const skip = side === "items" && hot ? hot.slotOfItemPtr : 0;
-      const failed = pool ? await this.solveRowsInParallel(pool, matrix, x, y, gramPtr, nOther, scratches, diagonal, skip) : this.solveRows(matrix, x, y, gramPtr, nOther, scratches[0], diagonal, skip);
+      const failed = pool
+        ? await this.solveRowsInParallel(pool, matrix, x, y, gramPtr, nOther, scratches, diagonal, skip, skip ? hot!.residentIndptr : matrix.indptr)
+        : this.solveRows(matrix, x, y, gramPtr, nOther, scratches[0], diagonal, skip);
       if (skip) {
         await hot!.solve(pool, {
           itemUsers, userFactorsPtr: y, itemFactorsPtr: x, gramPtr, diagonalGram: diagonal, confidenceScale: o.alpha,
@@ -467,9 +469,11 @@ export class AlternatingLeastSquares extends FactorModel {
   // One half-sweep on the pool: the rows cut into one contiguous range per worker with
   // about equal nonzeros, each worker with its own scratch; every row is solved exactly as
   // on one thread, so the factors are the same bits for any number of workers.
-  private async solveRowsInParallel(pool: WorkerPool, matrix: TrainingRows, x: number, y: number, gramPtr: number, nOther: number, scratches: SolverScratch[], diagonalGram = false, skipRows = 0): Promise<number> {
-    // Balanced by the entries of the rows solved here (hot rows are solved elsewhere).
-    const indptr = skipRows ? residentPrefix(matrix.indptr, this.engine.heap.i32(skipRows, matrix.nRows)) : matrix.indptr;
+  // `balance`: running counts of the entries to share (default the rows' own; with
+  // skipRows, the skipped rows' count as none).
+  private async solveRowsInParallel(pool: WorkerPool, matrix: TrainingRows, x: number, y: number, gramPtr: number, nOther: number, scratches: SolverScratch[],
+    diagonalGram = false, skipRows = 0, balance: ArrayLike<number> = matrix.indptr): Promise<number> {
+    const indptr = balance;
     const parts = scratches.length;
     const bounds = [0];
     for (let w = 1; w < parts; w++) {
@@ -639,13 +643,6 @@ interface SolverScratch {
   rotation: number;
   gathered?: number; gatherCapacity?: number; weights?: number; coefficients?: number;
   a?: number; b?: number; yRow?: number;
-}
-
-// Prefix sums of the row lengths, rows with skip[row] ≥ 0 counted as empty.
-function residentPrefix(indptr: Int32Array, skip: Int32Array): Float64Array {
-  const prefix = new Float64Array(indptr.length);
-  for (let row = 0; row < skip.length; row++) prefix[row + 1] = prefix[row] + (skip[row] >= 0 ? 0 : indptr[row + 1] - indptr[row]);
-  return prefix;
 }
 
 function now(): number {

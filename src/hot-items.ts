@@ -44,6 +44,8 @@ export class HotItems {
     /** [slotStart, slotEnd) per thread, about equal in entries, and its scratch. */
     private readonly shares: { start: number; end: number; ids: number; values: number; coefficients: number; gathered: number }[],
     private readonly chunkRows: number,
+    /** Running entry counts of the items, hot ones counted as empty: how to share the others among threads. */
+    readonly residentIndptr: Float64Array,
   ) {}
 
   /** The most items that can be hotter than `capacity` in a matrix of nnz entries. */
@@ -68,6 +70,11 @@ export class HotItems {
     for (let item = 0; item < nItems; item++) if (columnIndptr[item + 1] - columnIndptr[item] > capacity) hot.push(item);
     if (hot.length === 0) return undefined;
     const entries = hot.map((item) => columnIndptr[item + 1] - columnIndptr[item]);
+    const residentIndptr = new Float64Array(nItems + 1);
+    for (let item = 0; item < nItems; item++) {
+      const n = columnIndptr[item + 1] - columnIndptr[item];
+      residentIndptr[item + 1] = residentIndptr[item] + (n > capacity ? 0 : n);
+    }
     const { heap, kernels } = engine;
     const count = hot.length, rows = count * k * 4;
     const chunkRows = kernels.cgChunkRows(k);
@@ -94,7 +101,7 @@ export class HotItems {
       shares.push({ start, end, ids: heap.alloc(chunkRows * 4), values: heap.alloc(chunkRows * 4), coefficients: heap.alloc(chunkRows * 4), gathered: heap.alloc(chunkRows * k * 4) });
       start = end;
     }
-    return new HotItems(engine, count, k, slotOfItemPtr, pointers, shares, chunkRows);
+    return new HotItems(engine, count, k, slotOfItemPtr, pointers, shares, chunkRows, residentIndptr);
   }
 
   /**
