@@ -20,9 +20,9 @@
 // breaks), and a cursor into the item's row of the compact items × users copy (4 u32:
 // next stream unit, last user id, next entry, end entry).
 
-import { copyRows, rowRegularization } from "./als";
+import { rowRegularization } from "./als";
 import { gapAt, gapUnits, placedPosition } from "./compact-columns";
-import { accumulateRows, axpy, copyRow, dot, dotRows, gramTimes, xpby } from "./vector";
+import { accumulateRowsAt, axpy, copyRow, dot, dotRowsAt, gramTimes, xpby } from "./vector";
 
 const CURSOR_BYTES: usize = 16;
 
@@ -66,8 +66,7 @@ function hotItemsRewind(slotStart: i32, slotEnd: i32, items: usize, columnIndptr
 /**
  * One CG product's work on the users [userStart, userEnd) (a block, after the blocks
  * before it): each active slot in [slotStart, slotEnd) takes its entries whose user falls
- * in the block, a chunk at a time (ids, values, coefficients: chunkRows each; gathered:
- * chunkRows × k f32): d = x_u·v[slot] and acc[slot] += Σ a·x_u with a = c⁺ − w·d
+ * in the block, a chunk at a time (ids, values, coefficients: chunkRows each): d = x_u·v[slot] and acc[slot] += Σ a·x_u with a = c⁺ − w·d
  * (`residual`) or w·d. Entries come from the items × users copy (stream of gaps, values
  * in place when placeShift < 0, else places into the users × items CSR's rows).
  */
@@ -75,7 +74,7 @@ export function hotItemsBlock(
   residual: bool, userStart: i32, userEnd: i32, slotStart: i32, slotEnd: i32,
   stream: usize, columnData: usize, placeShift: i32, sourceIndptr: usize, sourceData: usize,
   x: usize, k: i32, cursors: usize, active: usize, v: usize, acc: usize, confidenceScale: f32, unobservedWeight: f32,
-  ids: usize, values: usize, coefficients: usize, gathered: usize, chunkRows: i32,
+  ids: usize, values: usize, coefficients: usize, chunkRows: i32,
 ): void {
   const rowBytes = <usize>k << 2;
   const limit = <u32>userEnd;
@@ -119,15 +118,15 @@ export function hotItemsBlock(
         id = user; unit += gapUnits(gap); entry++; m++;
       }
       if (m == 0) break;
-      const rows = copyRows(x, ids, m, gathered, k, coefficients);
-      dotRows(rows, m, vs, k, coefficients);
+      // The rows are read in place: the block put them in cache.
+      dotRowsAt(x, ids, m, vs, k, coefficients);
       for (let j = 0; j < m; j++) {
         const o = <usize>j << 2;
         const c = confidenceScale * load<f32>(values + o);
         const weighted = (Mathf.abs(c) - unobservedWeight) * load<f32>(coefficients + o);
         store<f32>(coefficients + o, residual ? (c > 0 ? c : <f32>0) - weighted : weighted);
       }
-      accumulateRows(coefficients, rows, m, accs, k);
+      accumulateRowsAt(coefficients, x, ids, m, accs, k);
     }
     store<u32>(cursor, unit);
     store<u32>(cursor, id, 4);

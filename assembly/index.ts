@@ -8,7 +8,7 @@ export { quantizeRows, topKQuantized } from "./topk-quantized";
 export { allPairsHeapBytes, allPairsReset, allPairsUnit, mergeAllPairsHeaps, finishAllPairs } from "./topk-all-pairs";
 export { hotItemsBegin, hotItemsBlock, hotItemsStep, hotItemsEnd } from "./als-hot-items";
 export { compactColumnsCount, compactColumnsSizes, compactColumnsFill, compactColumnsDecode } from "./compact-columns";
-export { symmetricMatVec, dotRows, accumulateRows } from "./vector";
+export { symmetricMatVec, dotRows, accumulateRows, dotRowsAt, accumulateRowsAt } from "./vector";
 export { fillUniform, fillNormal } from "./random";
 export { bprRowIds, bprInitialize, bprSamples, bprBlockOrder, bprDrawSamples, bprSplitRows, bprJoinRows } from "./bpr";
 export { log, log1p, pow } from "./math";

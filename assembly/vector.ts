@@ -130,12 +130,32 @@ export function copyRow(src: usize, dst: usize, k: i32): void {
  * (0 + 1) + (2 + 3), then the scalar tail.
  */
 export function dotRows(rows: usize, n: i32, v: usize, k: i32, out: usize): void {
+  dotRowsOf(rows, 0, n, v, k, out);
+}
+
+/** dotRows over rows ids[0..n) (i32) of the table at `table`, read in place: the same bits. */
+export function dotRowsAt(table: usize, ids: usize, n: i32, v: usize, k: i32, out: usize): void {
+  dotRowsOf(table, ids, n, v, k, out);
+}
+
+// Row j of a run of rows: contiguous from `rows` (ids 0), or row ids[j] of the table at `rows`.
+// @ts-ignore: decorator
+@inline
+function rowAddress(rows: usize, ids: usize, j: i32, rowBytes: usize): usize {
+  return ids ? rows + <usize>load<i32>(ids + (<usize>j << 2)) * rowBytes : rows + <usize>j * rowBytes;
+}
+
+// dotRows and dotRowsAt (ids 0: contiguous rows).
+// @ts-ignore: decorator
+@inline
+function dotRowsOf(rows: usize, ids: usize, n: i32, v: usize, k: i32, out: usize): void {
   const rowBytes = <usize>k << 2;
   const vectorBytes = <usize>(k & ~3) << 2;
   const pairedBytes = <usize>(k & ~7) << 2;
   let j = 0;
   for (; j + 4 <= n; j += 4) {
-    const r0 = rows + <usize>j * rowBytes, r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
+    const r0 = rowAddress(rows, ids, j, rowBytes), r1 = rowAddress(rows, ids, j + 1, rowBytes);
+    const r2 = rowAddress(rows, ids, j + 2, rowBytes), r3 = rowAddress(rows, ids, j + 3, rowBytes);
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
     let o: usize = 0;
     for (; o < pairedBytes; o += 32) {
@@ -159,7 +179,7 @@ export function dotRows(rows: usize, n: i32, v: usize, k: i32, out: usize): void
     v128.store(out + (<usize>j << 2), sums);
   }
   for (; j < n; j++) {
-    const row = rows + <usize>j * rowBytes;
+    const row = rowAddress(rows, ids, j, rowBytes);
     let acc = f32x4.splat(0);
     for (let o: usize = 0; o < vectorBytes; o += 16) acc = f32x4.add(acc, f32x4.mul(v128.load(row + o), v128.load(v + o)));
     const sum = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
@@ -192,25 +212,41 @@ function dotTail(row: usize, v: usize, k: i32, sum: f32): f32 {
  * the same bits as n successive axpy calls.
  */
 export function accumulateRows(coefficients: usize, rows: usize, n: i32, out: usize, k: i32): void {
+  accumulateRowsOf(coefficients, rows, 0, n, out, k);
+}
+
+/** accumulateRows over rows ids[0..n) (i32) of the table at `table`, read in place: the same bits. */
+export function accumulateRowsAt(coefficients: usize, table: usize, ids: usize, n: i32, out: usize, k: i32): void {
+  accumulateRowsOf(coefficients, table, ids, n, out, k);
+}
+
+// accumulateRows and accumulateRowsAt (ids 0: contiguous rows).
+// @ts-ignore: decorator
+@inline
+function accumulateRowsOf(coefficients: usize, rows: usize, ids: usize, n: i32, out: usize, k: i32): void {
   const rowBytes = <usize>k << 2;
   let c = 0;
   for (; c + 16 <= k; c += 16) {
     const o = out + (<usize>c << 2);
     let acc0 = v128.load(o), acc1 = v128.load(o, 16), acc2 = v128.load(o, 32), acc3 = v128.load(o, 48);
-    let row = rows + (<usize>c << 2);
+    const column = <usize>c << 2;
+    // Contiguous rows are walked with a pointer: a multiply a row cost ~20% here.
+    let walked = rows + column;
     let j = 0;
     for (; j + 2 <= n; j += 2) {
       const s0 = v128.load32_splat(coefficients + (<usize>j << 2));
       const s1 = v128.load32_splat(coefficients + (<usize>j << 2), 4);
-      const next = row + rowBytes;
+      const row = ids ? rowAddress(rows, ids, j, rowBytes) + column : walked;
+      const next = ids ? rowAddress(rows, ids, j + 1, rowBytes) + column : walked + rowBytes;
+      walked += rowBytes << 1;
       acc0 = f32x4.add(f32x4.add(acc0, f32x4.mul(s0, v128.load(row))), f32x4.mul(s1, v128.load(next)));
       acc1 = f32x4.add(f32x4.add(acc1, f32x4.mul(s0, v128.load(row, 16))), f32x4.mul(s1, v128.load(next, 16)));
       acc2 = f32x4.add(f32x4.add(acc2, f32x4.mul(s0, v128.load(row, 32))), f32x4.mul(s1, v128.load(next, 32)));
       acc3 = f32x4.add(f32x4.add(acc3, f32x4.mul(s0, v128.load(row, 48))), f32x4.mul(s1, v128.load(next, 48)));
-      row = next + rowBytes;
     }
     if (j < n) {
       const s0 = v128.load32_splat(coefficients + (<usize>j << 2));
+      const row = ids ? rowAddress(rows, ids, j, rowBytes) + column : walked;
       acc0 = f32x4.add(acc0, f32x4.mul(s0, v128.load(row)));
       acc1 = f32x4.add(acc1, f32x4.mul(s0, v128.load(row, 16)));
       acc2 = f32x4.add(acc2, f32x4.mul(s0, v128.load(row, 32)));
@@ -221,20 +257,17 @@ export function accumulateRows(coefficients: usize, rows: usize, n: i32, out: us
   for (; c + 4 <= k; c += 4) {
     const o = out + (<usize>c << 2);
     let acc = v128.load(o);
-    let row = rows + (<usize>c << 2);
     for (let j = 0; j < n; j++) {
+      const row = rowAddress(rows, ids, j, rowBytes) + (<usize>c << 2);
       acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(coefficients + (<usize>j << 2)), v128.load(row)));
-      row += rowBytes;
     }
     v128.store(o, acc);
   }
   for (; c < k; c++) {
     const o = out + (<usize>c << 2);
     let acc = load<f32>(o);
-    let row = rows + (<usize>c << 2);
     for (let j = 0; j < n; j++) {
-      acc += load<f32>(coefficients + (<usize>j << 2)) * load<f32>(row);
-      row += rowBytes;
+      acc += load<f32>(coefficients + (<usize>j << 2)) * load<f32>(rowAddress(rows, ids, j, rowBytes) + (<usize>c << 2));
     }
     store<f32>(o, acc);
   }

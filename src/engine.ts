@@ -55,7 +55,7 @@ export interface Kernels {
     residual: boolean, userStart: number, userEnd: number, slotStart: number, slotEnd: number,
     stream: Ptr, columnData: Ptr, placeShift: number, sourceIndptr: Ptr, sourceData: Ptr,
     x: Ptr, k: number, cursors: Ptr, active: Ptr, v: Ptr, acc: Ptr, confidenceScale: number, unobservedWeight: number,
-    ids: Ptr, values: Ptr, coefficients: Ptr, gathered: Ptr, chunkRows: number,
+    ids: Ptr, values: Ptr, coefficients: Ptr, chunkRows: number,
   ): void;
   hotItemsStep(
     first: boolean, more: boolean, slotStart: number, slotEnd: number, k: number, g: Ptr, diagonalGram: boolean,
@@ -86,6 +86,8 @@ export interface Kernels {
   symmetricMatVec(s: Ptr, v: Ptr, shift: number, out: Ptr, k: number): void;
   dotRows(rows: Ptr, n: number, v: Ptr, k: number, out: Ptr): void;
   accumulateRows(coefficients: Ptr, rows: Ptr, n: number, out: Ptr, k: number): void;
+  dotRowsAt(table: Ptr, ids: Ptr, n: number, v: Ptr, k: number, out: Ptr): void;
+  accumulateRowsAt(coefficients: Ptr, table: Ptr, ids: Ptr, n: number, out: Ptr, k: number): void;
   inverseNorms(m: Ptr, nRows: number, k: number, out: Ptr): void;
   rowNorms(m: Ptr, nRows: number, k: number, out: Ptr): void;
   topKBlocked(...args: TopKBlockedArgs): void;

@@ -42,7 +42,7 @@ export class HotItems {
     readonly slotOfItemPtr: number,
     private readonly pointers: { items: number; x: number; r: number; p: number; ap: number; lambda: number; rsOld: number; active: number; cursors: number },
     /** [slotStart, slotEnd) per thread, about equal in entries, and its scratch. */
-    private readonly shares: { start: number; end: number; ids: number; values: number; coefficients: number; gathered: number }[],
+    private readonly shares: { start: number; end: number; ids: number; values: number; coefficients: number }[],
     private readonly chunkRows: number,
     /** Running entry counts of the items, hot ones counted as empty: how to share the others among threads. */
     readonly residentIndptr: Float64Array,
@@ -57,7 +57,7 @@ export class HotItems {
   static bytesNeeded(nItems: number, count: number, k: number, chunkRows: number, threads: number): number {
     if (count === 0) return 0;
     return blockBytes(nItems * 4) + 4 * blockBytes(count * k * 4) + 4 * blockBytes(count * 4) + blockBytes(count * 16) +
-      Math.min(threads, count) * (3 * blockBytes(chunkRows * 4) + blockBytes(chunkRows * k * 4));
+      Math.min(threads, count) * 3 * blockBytes(chunkRows * 4);
   }
 
   /**
@@ -98,7 +98,7 @@ export class HotItems {
       const last = count - (parts - t - 1);
       do seen += entries[end++]; while (end < last && seen < (total * (t + 1)) / parts);
       if (t === parts - 1) end = count;
-      shares.push({ start, end, ids: heap.alloc(chunkRows * 4), values: heap.alloc(chunkRows * 4), coefficients: heap.alloc(chunkRows * 4), gathered: heap.alloc(chunkRows * k * 4) });
+      shares.push({ start, end, ids: heap.alloc(chunkRows * 4), values: heap.alloc(chunkRows * 4), coefficients: heap.alloc(chunkRows * 4) });
       start = end;
     }
     return new HotItems(engine, count, k, slotOfItemPtr, pointers, shares, chunkRows, residentIndptr);
@@ -122,7 +122,7 @@ export class HotItems {
         calls.push({ kernel: "hotItemsBlock", args: [residual, user, Math.min(nUsers, user + blockUsers), share.start, share.end,
           itemUsers.streamPtr, itemUsers.dataPtr, itemUsers.placeShift, placed ? source.indptrPtr : 0, placed ? source.dataPtr : 0,
           s.userFactorsPtr, k, q.cursors, q.active, v, acc, s.confidenceScale, s.unobservedWeight,
-          share.ids, share.values, share.coefficients, share.gathered, this.chunkRows] });
+          share.ids, share.values, share.coefficients, this.chunkRows] });
       }
       return calls;
     };
@@ -155,6 +155,6 @@ export class HotItems {
     const { heap } = this.engine;
     heap.release(this.slotOfItemPtr);
     for (const ptr of Object.values(this.pointers)) heap.release(ptr);
-    for (const { ids, values, coefficients, gathered } of this.shares) for (const ptr of [ids, values, coefficients, gathered]) heap.release(ptr);
+    for (const { ids, values, coefficients } of this.shares) for (const ptr of [ids, values, coefficients]) heap.release(ptr);
   }
 }

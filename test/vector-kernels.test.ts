@@ -61,6 +61,37 @@ describe("dense kernels (assembly/vector.ts)", () => {
     }
   });
 
+  it("dotRowsAt and accumulateRowsAt read rows ids[j] of a table in place and give the contiguous kernels' bits on those rows copied out", () => {
+    const random = seededRandom(10);
+    const TABLE_ROWS = 37;
+    for (const k of FACTOR_COUNTS) for (const n of ROW_COUNTS) {
+      const table = randomFloats(TABLE_ROWS * k, random), v = randomFloats(k, random), c = randomFloats(n, random), start = randomFloats(k, random);
+      // Out of order, with repeats, first and last rows included.
+      const ids = Int32Array.from({ length: n }, (_, j) => (j === 0 ? TABLE_ROWS - 1 : j === 1 ? 0 : Math.floor(random() * TABLE_ROWS)));
+      const copied = new Float32Array(n * k);
+      ids.forEach((id, j) => copied.set(table.subarray(id * k, id * k + k), j * k));
+      const idsPtr = heap.alloc(Math.max(n, 1) * 4);
+      heap.i32(idsPtr, n).set(ids);
+      try {
+        const [dotsAt, sumsAt] = withArrays([table, v, new Float32Array(n), c, start.slice()], ([t, vp, o, cp, acc]) => {
+          kernels.dotRowsAt(t, idsPtr, n, vp, k, o);
+          kernels.accumulateRowsAt(cp, t, idsPtr, n, acc, k);
+          return [heap.f32(o, n).slice(), heap.f32(acc, k).slice()];
+        });
+        const [dots, sums] = withArrays([copied, v, new Float32Array(n), c, start.slice()], ([r, vp, o, cp, acc]) => {
+          kernels.dotRows(r, n, vp, k, o);
+          kernels.accumulateRows(cp, r, n, acc, k);
+          return [heap.f32(o, n).slice(), heap.f32(acc, k).slice()];
+        });
+        expect(dotsAt, `k=${k} n=${n}`).toEqual(dots);
+        expect(sumsAt, `k=${k} n=${n}`).toEqual(sums);
+        if (n > 0) expect(dots[0], `k=${k}`).toBe(dotRowsOrder(table.subarray((TABLE_ROWS - 1) * k, TABLE_ROWS * k), v, k));
+      } finally {
+        heap.release(idsPtr);
+      }
+    }
+  });
+
   it("symmetricMatVec: out = S·v + shift·v, each out[j] summed over i in order, bit for bit", () => {
     const random = seededRandom(9);
     for (const k of FACTOR_COUNTS) {
