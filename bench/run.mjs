@@ -14,7 +14,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { availableParallelism } from "node:os";
+import { availableParallelism, cpus } from "node:os";
 
 const { values: args } = parseArgs({
   options: {
@@ -55,6 +55,9 @@ const mb = (bytes) => `${Math.round(bytes / 1e6)} MB`;
 
 console.log(`edgerec ALS bench: node ${process.version}, ${availableParallelism()} cores, threads ${args.threads}, scale ${args.scale}, ${args.iterations} iterations per run`);
 if (!reference) console.log("(no ../shared/bench/implicit-reference.md: implicit's figures are not shown)");
+// The ratios set this machine against the one implicit's figures come from: say what each is.
+const referenceMachine = /measured on an? (.*? VM)/.exec(reference.replace(/\s+/g, " "))?.[1];
+console.log(`this machine: ${cpus()[0]?.model ?? "unknown CPU"}${referenceMachine ? `; implicit's figures: ${referenceMachine}` : ""}`);
 const rows = [];
 // Every factors × threads run, then fit({ lowMemory: false }) at the first factors on the most threads.
 const alsRuns = args.factors.split(",").map(Number).flatMap((factors) => args.threads.split(",").map((threads) => ({ factors, threads: Number(threads), valuesCopy: false })));
