@@ -9,7 +9,7 @@ import { getEngine, type Engine } from "./engine.js";
 import { gramOf, gramOnPool, toEigenbasis } from "./gram.js";
 import { HotItems, hotItemsTuning } from "./hot-items.js";
 import { FactorModel } from "./factorization.js";
-import { poolFor, threadsFor, type WorkerPool } from "./pool.js";
+import { poolFor, threadsFor, type KernelCall, type WorkerPool } from "./pool.js";
 import { extraChunks } from "./catalog.js";
 import { ModelFitError } from "./fit-error.js";
 import { pow } from "./math.js";
@@ -457,7 +457,7 @@ export class AlternatingLeastSquares extends FactorModel {
   // One half-sweep: every row of `matrix` solved for `x` against fixed `y`. Returns the
   // first row whose Cholesky factorization failed, or -1.
   private solveRows(matrix: TrainingRows, x: number, y: number, gramPtr: number, nOther: number, s: SolverScratch, diagonalGram = false, skipRows = 0): number {
-    const kernels = this.engine.kernels as unknown as Record<string, (...args: number[]) => number | undefined>;
+    const kernels = this.engine.kernels as unknown as Record<string, (...args: KernelCall["args"]) => number | undefined>;
     for (let start = 0; start < matrix.nRows; start += ROW_CHUNK) {
       const { kernel, args } = this.solverCall(matrix, start, Math.min(matrix.nRows, start + ROW_CHUNK), x, y, gramPtr, nOther, s, diagonalGram, skipRows);
       const failed = kernels[kernel](...args);
@@ -466,36 +466,27 @@ export class AlternatingLeastSquares extends FactorModel {
     return -1;
   }
 
-  // One half-sweep on the pool: the rows cut into one contiguous range per worker with
-  // about equal nonzeros, each worker with its own scratch; every row is solved exactly as
-  // on one thread, so the factors are the same bits for any number of workers.
+  // One half-sweep on the pool: the rows cut into chunks of about equal nonzeros that the
+  // threads take as they come free, each thread with its own scratch; every row is solved
+  // exactly as on one thread, so the factors are the same bits for any number of threads.
   // `balance`: running counts of the entries to share (default the rows' own; with
   // skipRows, the skipped rows' count as none).
   private async solveRowsInParallel(pool: WorkerPool, matrix: TrainingRows, x: number, y: number, gramPtr: number, nOther: number, scratches: SolverScratch[],
     diagonalGram = false, skipRows = 0, balance: ArrayLike<number> = matrix.indptr): Promise<number> {
-    const indptr = balance;
-    const parts = scratches.length;
+    // Chunks of about equal entries (at most ROW_CHUNK rows), ~16 a thread, taken by
+    // whichever thread is free: the first call of a fresh worker runs in V8's baseline
+    // tier, and a busy core slows its thread; neither holds up the half-step.
+    const target = balance[matrix.nRows] / (16 * scratches.length);
     const bounds = [0];
-    for (let w = 1; w < parts; w++) {
-      const target = (indptr[matrix.nRows] * w) / parts;
-      let lo = bounds[w - 1], hi = matrix.nRows;
-      while (lo < hi) { const mid = (lo + hi) >> 1; if (indptr[mid] < target) lo = mid + 1; else hi = mid; }
-      bounds.push(lo);
+    for (let row = 0; row < matrix.nRows;) {
+      const from = row;
+      do row++; while (row < matrix.nRows && row - from < ROW_CHUNK && balance[row] - balance[from] < target);
+      bounds.push(row);
     }
-    bounds.push(matrix.nRows);
-    const calls = scratches.map((s, w) => {
-      const list: KernelCall[] = [];
-      // At least ~8 calls per worker: a fresh worker's first call runs in V8's baseline
-      // tier, and only the calls after it get the optimized kernel (small data suffers most).
-      const chunk = Math.max(64, Math.min(ROW_CHUNK, Math.ceil((bounds[w + 1] - bounds[w]) / 8)));
-      for (let start = bounds[w]; start < bounds[w + 1]; start += chunk) {
-        list.push(this.solverCall(matrix, start, Math.min(bounds[w + 1], start + chunk), x, y, gramPtr, nOther, s, diagonalGram, skipRows));
-      }
-      return list;
-    });
-    const results = await pool.run(calls);
+    const results = await pool.runShared(scratches.length, (thread) => bounds.slice(1).map((end, c) =>
+      this.solverCall(matrix, bounds[c], end, x, y, gramPtr, nOther, scratches[thread], diagonalGram, skipRows)));
     if (this.options.solver !== "cholesky") return -1;
-    return results.flat().find((r) => r >= 0) ?? -1;
+    return results.find((r) => r >= 0) ?? -1;
   }
 
   // implicit's loss: (Σ_obs c(p − x·y)² + α₀ Σ_unobs (x·y)² + Σ λ_u‖x_u‖² + Σ λ_i‖y_i‖²) / (Σc + α₀(N·M − nnz))
@@ -633,7 +624,6 @@ interface FoldInInputs { items: Int32Array; values: Float32Array; confidenceScal
 
 // What a half-sweep solves from: the users × items CSR, or the compact items × users copy.
 type TrainingRows = CsrMatrix | CompactColumns;
-interface KernelCall { kernel: string; args: number[] }
 
 interface SolverScratch {
   work: number;

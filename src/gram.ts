@@ -28,15 +28,13 @@ export function gramOf(engine: Engine, y: number, nRows: number, k: number, scal
   }
 }
 
-/** gramOf with the segments shared by the pool's workers in contiguous runs (the same bits). */
+/** gramOf with the segments taken by the pool's threads as they come free (the same bits). */
 export async function gramOnPool(pool: WorkerPool, y: number, nRows: number, k: number, scale: number, out: number): Promise<void> {
   const { engine } = pool;
   const plan = planGram(engine, nRows, k);
   try {
     const calls = Array.from({ length: plan.segments }, (_, s) => ({ kernel: "gramSegment", args: [y, nRows, k, s, plan.partialAt(s)] }));
-    const workers = Math.max(1, Math.min(pool.size, plan.segments));
-    await pool.run(Array.from({ length: workers }, (_, w) =>
-      calls.slice(Math.floor((plan.segments * w) / workers), Math.floor((plan.segments * (w + 1)) / workers))));
+    await pool.runShared(Math.max(1, Math.min(pool.size, plan.segments)), () => calls);
     engine.kernels.gramCombine(plan.partials, plan.segments, k, scale, out);
   } finally {
     engine.heap.release(plan.partials);
@@ -64,17 +62,14 @@ export async function toEigenbasis(engine: Engine, pool: WorkerPool | undefined,
   const { values, vectors } = symmetricEigen(gram, k);
   heap.f32(rotationPtr, k * k).set(vectors);
   heap.f32(gramPtr, k).set(values);
-  const threads = pool ? Math.min(pool.size, scratches.length) : 1;
-  const lists: { kernel: string; args: number[] }[][] = Array.from({ length: threads }, () => []);
-  for (const { ptr, nRows } of tables) {
-    for (let t = 0; t < threads; t++) {
-      const end = Math.floor((nRows * (t + 1)) / threads);
-      for (let start = Math.floor((nRows * t) / threads); start < end; start += ROTATE_CHUNK) {
-        lists[t].push({ kernel: "rotateRows", args: [ptr, start, Math.min(end, start + ROTATE_CHUNK), k, rotationPtr, scratches[t]] });
-      }
-    }
+  // Chunks of rows, each rotated in place through its thread's scratch.
+  const chunks: [number, number, number][] = [];
+  for (const { ptr, nRows } of tables) for (let start = 0; start < nRows; start += ROTATE_CHUNK) chunks.push([ptr, start, Math.min(nRows, start + ROTATE_CHUNK)]);
+  if (pool) {
+    await pool.runShared(Math.min(pool.size, scratches.length), (thread) =>
+      chunks.map(([ptr, start, end]) => ({ kernel: "rotateRows", args: [ptr, start, end, k, rotationPtr, scratches[thread]] })));
+  } else {
+    for (const [ptr, start, end] of chunks) kernels.rotateRows(ptr, start, end, k, rotationPtr, scratches[0]);
   }
-  if (pool) await pool.run(lists);
-  else for (const { args } of lists[0]) kernels.rotateRows(args[0], args[1], args[2], args[3], args[4], args[5]);
   return true;
 }

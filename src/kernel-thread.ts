@@ -9,11 +9,20 @@
 /** Runs the kernel-thread message loop in the current worker. */
 export async function kernelThreadMain(): Promise<void> {
   interface Port { postMessage(message: unknown): void; on?(event: "message", listener: (data: unknown) => void): void }
-  type Task = { id: number; kernel: string; args: (number | bigint | boolean)[] };
+  type Call = { kernel: string; args: (number | bigint | boolean)[] };
+  type Task = { id: number } & Call;
+  // Calls shared by every thread: each takes the next index from `counter` (pool.ts runShared).
+  type Queue = { id: number; queue: Call[]; counter: Int32Array };
   type Init = { module: WebAssembly.Module; memory: WebAssembly.Memory };
   let kernels: Record<string, unknown> | undefined;
 
-  async function handle(port: Port, message: Init | Task): Promise<void> {
+  function run({ kernel, args }: Call): unknown {
+    const fn = kernels?.[kernel];
+    if (typeof fn !== "function") throw new Error(`no kernel '${kernel}'`);
+    return fn(...args);
+  }
+
+  async function handle(port: Port, message: Init | Task | Queue): Promise<void> {
     if ("module" in message) {
       // The module is built with `use abort=` and the stub runtime: memory is its only import.
       const instance = await WebAssembly.instantiate(message.module, { env: { memory: message.memory } });
@@ -21,10 +30,21 @@ export async function kernelThreadMain(): Promise<void> {
       port.postMessage({ ready: true });
       return;
     }
+    if ("queue" in message) {
+      const { queue, counter } = message;
+      // [index, result] pairs of the calls this thread took.
+      const done: unknown[] = [];
+      try {
+        for (let index = Atomics.add(counter, 0, 1); index < queue.length; index = Atomics.add(counter, 0, 1)) done.push(index, run(queue[index]) ?? 0);
+        port.postMessage({ id: message.id, result: done });
+      } catch (error) {
+        Atomics.store(counter, 0, queue.length); // the other threads take no more
+        port.postMessage({ id: message.id, error: (error as Error).message ?? String(error) });
+      }
+      return;
+    }
     try {
-      const fn = kernels?.[message.kernel];
-      if (typeof fn !== "function") throw new Error(`no kernel '${message.kernel}'`);
-      port.postMessage({ id: message.id, result: fn(...message.args) });
+      port.postMessage({ id: message.id, result: run(message) });
     } catch (error) {
       port.postMessage({ id: message.id, error: (error as Error).message ?? String(error) });
     }
@@ -37,9 +57,9 @@ export async function kernelThreadMain(): Promise<void> {
   }
   if (parentPort) {
     const port = parentPort;
-    port.on!("message", (data) => void handle(port, data as Init | Task));
+    port.on!("message", (data) => void handle(port, data as Init | Task | Queue));
   } else {
     const self = globalThis as unknown as Port & { onmessage: ((event: { data: unknown }) => void) | null };
-    self.onmessage = (event) => void handle(self, event.data as Init | Task);
+    self.onmessage = (event) => void handle(self, event.data as Init | Task | Queue);
   }
 }

@@ -8,7 +8,9 @@ import { serverRuntime, type Engine } from "./engine.js";
 import { kernelThreadMain } from "./kernel-thread.js";
 
 type Args = (number | bigint | boolean)[];
-interface Pending { resolve(value: number): void; reject(error: Error): void }
+interface Pending { resolve(value: unknown): void; reject(error: Error): void }
+/** One kernel call: an export of the module and its arguments. */
+export interface KernelCall { kernel: string; args: Args }
 interface WorkerLike {
   postMessage(message: unknown): void;
   terminate(): unknown;
@@ -26,7 +28,7 @@ class KernelThread {
   static async start(engine: Engine): Promise<KernelThread> {
     let thread!: KernelThread;
     const ready = new Promise<void>((resolve, reject) => {
-      const onMessage = (data: { ready?: boolean; id?: number; result?: number; error?: string }) => {
+      const onMessage = (data: { ready?: boolean; id?: number; result?: unknown; error?: string }) => {
         if (data.ready) { thread.worker.unref?.(); return resolve(); }
         const task = thread.pending.get(data.id!);
         if (!task) return;
@@ -50,11 +52,20 @@ class KernelThread {
   }
 
   call(kernel: string, args: Args): Promise<number> {
+    return this.post({ kernel, args }) as Promise<number>;
+  }
+
+  /** Runs calls of `queue` while `counter` hands out indices; [index, result] pairs of those it ran. */
+  claim(queue: KernelCall[], counter: Int32Array): Promise<number[]> {
+    return this.post({ queue, counter }) as Promise<number[]>;
+  }
+
+  private post(message: object): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref?.();
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, kernel, args });
+      this.worker.postMessage({ id, ...message });
     });
   }
 
@@ -146,6 +157,44 @@ export class WorkerPool {
       throw error;
     }
     return [own, ...(await Promise.all(posted))];
+  }
+
+  /**
+   * Runs every call once, on whichever thread is free first: the threads take the next
+   * index from one shared counter, so a slower or busier thread takes fewer calls (the
+   * static split of `run` waits for the slowest). On `threads` of the pool's threads (at
+   * most size), `listFor(thread)` gives each the same calls with its own scratch; call i's
+   * result must not depend on the thread that runs it. Results in call order.
+   */
+  async runShared(threads: number, listFor: (thread: number) => KernelCall[]): Promise<number[]> {
+    if (threads > this.size || threads < 1) throw new Error(`edgerec: shared calls for ${threads} threads on a pool of ${this.size}`);
+    const lists = Array.from({ length: threads }, (_, thread) => listFor(thread));
+    const count = lists[0].length;
+    if (lists.some((list) => list.length !== count)) throw new Error("edgerec: runShared needs the same calls for every thread");
+    const counter = new Int32Array(new SharedArrayBuffer(4));
+    const results = new Array<number>(count).fill(0);
+    const first = this.callerWorks ? 1 : 0;
+    const posted = this.threads.slice(0, threads - first).map((thread, i) => thread.claim(lists[i + first], counter).then((done) => {
+      for (let p = 0; p < done.length; p += 2) results[done[p]] = done[p + 1];
+    }));
+    for (const list of posted) list.catch(() => undefined);
+    if (this.callerWorks) {
+      const kernels = this.engine.kernels as unknown as Record<string, (...args: Args) => number | undefined>;
+      try {
+        for (let index = Atomics.add(counter, 0, 1); index < count; index = Atomics.add(counter, 0, 1)) {
+          const { kernel, args } = lists[0][index];
+          if (typeof kernels[kernel] !== "function") throw new Error(`edgerec: no kernel '${kernel}'`);
+          results[index] = kernels[kernel](...args) ?? 0;
+          await yieldToEventLoop();
+        }
+      } catch (error) {
+        Atomics.store(counter, 0, count);
+        await Promise.allSettled(posted);
+        throw error;
+      }
+    }
+    await Promise.all(posted);
+    return results;
   }
 
   /** Ends every worker now. */

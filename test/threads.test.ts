@@ -88,6 +88,36 @@ describe("threads", () => {
     pool.terminate();
   }, 30_000);
 
+  it.skipIf(detachAudit)("runShared runs every call exactly once, each thread with its own arguments, results in call order; a failure stops the rest and surfaces", async () => {
+    const { heap } = getEngine();
+    const pool = await WorkerPool.create(getEngine(), 3);
+    const n = 300;
+    const threadsSeen = new Set<number>();
+    const results = await pool.runShared(3, (thread) => {
+      threadsSeen.add(thread);
+      return Array.from({ length: n }, (_, i) => ({ kernel: "pow", args: [2, i % 20] }));
+    });
+    expect([...threadsSeen].sort()).toEqual([0, 1, 2]);
+    expect(results).toEqual(Array.from({ length: n }, (_, i) => 2 ** (i % 20)));
+    // Each call ran once: call i adds 1·1 to its own cell (accumulateRows over one row of
+    // one float), through whichever thread's "scratch" cell holds the 1.
+    const counts = heap.alloc(n * 4), ones = heap.alloc(3 * 4);
+    heap.f32(counts, n).fill(0);
+    heap.f32(ones, 3).fill(1);
+    await pool.runShared(3, (thread) => Array.from({ length: n }, (_, i) => ({ kernel: "accumulateRows", args: [ones + thread * 4, ones + thread * 4, 1, counts + i * 4, 1] })));
+    expect(Array.from(heap.f32(counts, n))).toEqual(Array.from({ length: n }, () => 1));
+    // Fewer threads than the pool has, and more than it has.
+    expect(await pool.runShared(1, () => [{ kernel: "pow", args: [3, 2] }])).toEqual([9]);
+    await expect(pool.runShared(4, () => [])).rejects.toThrow(/shared calls for 4 threads on a pool of 3/);
+    // A failing call, on a worker or on the calling thread, rejects once every thread stopped.
+    const failing = (i: number) => (i === 150 ? { kernel: "noSuchKernel", args: [] } : { kernel: "pow", args: [1.0001, 3] });
+    await expect(pool.runShared(3, () => Array.from({ length: n }, (_, i) => failing(i)))).rejects.toThrow(/no kernel 'noSuchKernel'/);
+    expect(await pool.runShared(3, () => [{ kernel: "pow", args: [2, 3] }, { kernel: "pow", args: [3, 3] }])).toEqual([8, 27]);
+    heap.release(counts);
+    heap.release(ones);
+    pool.terminate();
+  }, 30_000);
+
   it("leaves no process hanging after a threaded fit", () => {
     const script = `import { AlternatingLeastSquares, CsrMatrix } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)};
       const m = CsrMatrix.fromCoo({ rows: [0, 0, 1, 2, 2], cols: [0, 1, 1, 0, 2], shape: [3, 3] });
