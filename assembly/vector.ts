@@ -150,41 +150,54 @@ function rowAddress(rows: usize, ids: usize, j: i32, rowBytes: usize): usize {
 @inline
 function dotRowsOf(rows: usize, ids: usize, n: i32, v: usize, k: i32, out: usize): void {
   const rowBytes = <usize>k << 2;
-  const vectorBytes = <usize>(k & ~3) << 2;
-  const pairedBytes = <usize>(k & ~7) << 2;
   let j = 0;
   for (; j + 4 <= n; j += 4) {
-    const r0 = rowAddress(rows, ids, j, rowBytes), r1 = rowAddress(rows, ids, j + 1, rowBytes);
-    const r2 = rowAddress(rows, ids, j + 2, rowBytes), r3 = rowAddress(rows, ids, j + 3, rowBytes);
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    let o: usize = 0;
-    for (; o < pairedBytes; o += 32) {
-      const vc = v128.load(v + o), vd = v128.load(v + o, 16);
-      a0 = f32x4.add(f32x4.add(a0, f32x4.mul(v128.load(r0 + o), vc)), f32x4.mul(v128.load(r0 + o, 16), vd));
-      a1 = f32x4.add(f32x4.add(a1, f32x4.mul(v128.load(r1 + o), vc)), f32x4.mul(v128.load(r1 + o, 16), vd));
-      a2 = f32x4.add(f32x4.add(a2, f32x4.mul(v128.load(r2 + o), vc)), f32x4.mul(v128.load(r2 + o, 16), vd));
-      a3 = f32x4.add(f32x4.add(a3, f32x4.mul(v128.load(r3 + o), vc)), f32x4.mul(v128.load(r3 + o, 16), vd));
-    }
-    if (o < vectorBytes) {
-      const vc = v128.load(v + o);
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(r0 + o), vc));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load(r1 + o), vc));
-      a2 = f32x4.add(a2, f32x4.mul(v128.load(r2 + o), vc));
-      a3 = f32x4.add(a3, f32x4.mul(v128.load(r3 + o), vc));
-    }
-    let sums = laneSums(a0, a1, a2, a3);
-    if (vectorBytes < rowBytes) sums = f32x4(
-      dotTail(r0, v, k, f32x4.extract_lane(sums, 0)), dotTail(r1, v, k, f32x4.extract_lane(sums, 1)),
-      dotTail(r2, v, k, f32x4.extract_lane(sums, 2)), dotTail(r3, v, k, f32x4.extract_lane(sums, 3)));
-    v128.store(out + (<usize>j << 2), sums);
+    v128.store(out + (<usize>j << 2), dotFour(
+      rowAddress(rows, ids, j, rowBytes), rowAddress(rows, ids, j + 1, rowBytes),
+      rowAddress(rows, ids, j + 2, rowBytes), rowAddress(rows, ids, j + 3, rowBytes), v, k));
   }
-  for (; j < n; j++) {
-    const row = rowAddress(rows, ids, j, rowBytes);
-    let acc = f32x4.splat(0);
-    for (let o: usize = 0; o < vectorBytes; o += 16) acc = f32x4.add(acc, f32x4.mul(v128.load(row + o), v128.load(v + o)));
-    const sum = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
-    store<f32>(out + (<usize>j << 2), dotTail(row, v, k, sum));
+  if (j < n) {
+    // The last 1–3 rows as a block of four, the last row standing in for the missing ones:
+    // one row alone waits on its single accumulator's chain of adds, ~4× as long a row.
+    const last = n - 1;
+    const sums = dotFour(
+      rowAddress(rows, ids, j, rowBytes), rowAddress(rows, ids, min(j + 1, last), rowBytes),
+      rowAddress(rows, ids, min(j + 2, last), rowBytes), rowAddress(rows, ids, last, rowBytes), v, k);
+    const o = out + (<usize>j << 2);
+    store<f32>(o, f32x4.extract_lane(sums, 0));
+    if (j + 1 < n) store<f32>(o, f32x4.extract_lane(sums, 1), 4);
+    if (j + 2 < n) store<f32>(o, f32x4.extract_lane(sums, 2), 8);
   }
+}
+
+// [r0·v, r1·v, r2·v, r3·v] for rows of k floats, each in dotRows's order.
+// @ts-ignore: decorator
+@inline
+function dotFour(r0: usize, r1: usize, r2: usize, r3: usize, v: usize, k: i32): v128 {
+  const rowBytes = <usize>k << 2;
+  const vectorBytes = <usize>(k & ~3) << 2;
+  const pairedBytes = <usize>(k & ~7) << 2;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let o: usize = 0;
+  for (; o < pairedBytes; o += 32) {
+    const vc = v128.load(v + o), vd = v128.load(v + o, 16);
+    a0 = f32x4.add(f32x4.add(a0, f32x4.mul(v128.load(r0 + o), vc)), f32x4.mul(v128.load(r0 + o, 16), vd));
+    a1 = f32x4.add(f32x4.add(a1, f32x4.mul(v128.load(r1 + o), vc)), f32x4.mul(v128.load(r1 + o, 16), vd));
+    a2 = f32x4.add(f32x4.add(a2, f32x4.mul(v128.load(r2 + o), vc)), f32x4.mul(v128.load(r2 + o, 16), vd));
+    a3 = f32x4.add(f32x4.add(a3, f32x4.mul(v128.load(r3 + o), vc)), f32x4.mul(v128.load(r3 + o, 16), vd));
+  }
+  if (o < vectorBytes) {
+    const vc = v128.load(v + o);
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(r0 + o), vc));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(r1 + o), vc));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load(r2 + o), vc));
+    a3 = f32x4.add(a3, f32x4.mul(v128.load(r3 + o), vc));
+  }
+  const sums = laneSums(a0, a1, a2, a3);
+  if (vectorBytes == rowBytes) return sums;
+  return f32x4(
+    dotTail(r0, v, k, f32x4.extract_lane(sums, 0)), dotTail(r1, v, k, f32x4.extract_lane(sums, 1)),
+    dotTail(r2, v, k, f32x4.extract_lane(sums, 2)), dotTail(r3, v, k, f32x4.extract_lane(sums, 3)));
 }
 
 /** [Σ lanes of a, of b, of c, of d], each as (x0 + x1) + (x2 + x3), as dot() reduces. */
