@@ -17,7 +17,7 @@ for (const k of [64, 128]) {
     heap.f32(v, k).forEach((_, i, a) => { a[i] = Math.cos(i); });
     heap.f32(rows, ROWS * k).forEach((_, i, a) => { a[i] = Math.cos(i * 0.3); });
     heap.f32(coefficients, ROWS).fill(0.001);
-    return { kernels, g, v, out, rows, coefficients, best: { matVec: Infinity, dotRows: Infinity, accumulateRows: Infinity } };
+    return { kernels, g, v, out, rows, coefficients, best: { matVec: Infinity, dotRows: Infinity, dotRowsTail: Infinity, accumulateRows: Infinity } };
   });
   const time = (s, name, run) => {
     const started = performance.now();
@@ -28,9 +28,10 @@ for (const k of [64, 128]) {
     for (const s of setups) {
       time(s, "matVec", () => s.kernels.symmetricMatVec(s.g, s.v, 0.1, s.out, k));
       time(s, "dotRows", () => s.kernels.dotRows(s.rows, ROWS, s.v, k, s.coefficients));
+      time(s, "dotRowsTail", () => s.kernels.dotRows(s.rows, 3, s.v, k, s.coefficients));
       time(s, "accumulateRows", () => s.kernels.accumulateRows(s.coefficients, s.rows, ROWS, s.out, k));
     }
   }
-  setups.forEach((s, j) => console.log(`k=${k} ${checkouts[j]}: symmetricMatVec ${s.best.matVec.toFixed(0)} ns, dotRows(${ROWS}) ${s.best.dotRows.toFixed(0)} ns, accumulateRows(${ROWS}) ${s.best.accumulateRows.toFixed(0)} ns`));
+  setups.forEach((s, j) => console.log(`k=${k} ${checkouts[j]}: symmetricMatVec ${s.best.matVec.toFixed(0)} ns, dotRows(${ROWS}) ${s.best.dotRows.toFixed(0)} ns, dotRows(3) ${s.best.dotRowsTail.toFixed(0)} ns, accumulateRows(${ROWS}) ${s.best.accumulateRows.toFixed(0)} ns`));
 }
 process.exit(0);
