@@ -390,7 +390,7 @@ function rowValues(data: usize, places: usize, placeShift: i32, start: i32, n: i
 /** Copies rows ids[0..m) of y (k floats each) to out, contiguous; returns out. `sink`: touchRows's. */
 // @ts-ignore: decorator
 @inline
-export function copyRows(y: usize, ids: usize, m: i32, out: usize, k: i32, sink: usize): usize {
+function copyRows(y: usize, ids: usize, m: i32, out: usize, k: i32, sink: usize): usize {
   const rowBytes = <usize>k << 2;
   touchRows(y, ids, m, k, sink);
   for (let j = 0; j < m; j++) copyRow(y + <usize>load<i32>(ids + (<usize>j << 2)) * rowBytes, out + <usize>j * rowBytes, k);

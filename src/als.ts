@@ -476,7 +476,8 @@ export class AlternatingLeastSquares extends FactorModel {
     // Chunks of about equal entries (at most ROW_CHUNK rows), ~16 a thread, taken by
     // whichever thread is free: the first call of a fresh worker runs in V8's baseline
     // tier, and a busy core slows its thread; neither holds up the half-step.
-    const target = balance[matrix.nRows] / (16 * scratches.length);
+    // (At least one entry a chunk: rows without entries still go ROW_CHUNK at a time.)
+    const target = Math.max(1, balance[matrix.nRows] / (16 * scratches.length));
     const bounds = [0];
     for (let row = 0; row < matrix.nRows;) {
       const from = row;

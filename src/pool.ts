@@ -133,7 +133,7 @@ export class WorkerPool {
    * its whole list at once, so it runs the calls back to back while the calling thread
    * works through list 0 (yielding between calls, so messages and signals are heard).
    */
-  async run(perWorker: { kernel: string; args: Args }[][], onCallDone?: (worker: number, index: number) => void): Promise<number[][]> {
+  async run(perWorker: KernelCall[][], onCallDone?: (worker: number, index: number) => void): Promise<number[][]> {
     if (perWorker.length > this.size) throw new Error(`edgerec: ${perWorker.length} task lists for ${this.size} threads`);
     const first = this.callerWorks ? 1 : 0;
     const posted = perWorker.slice(first).map((calls, i) => Promise.all(calls.map(({ kernel, args }, index) =>
@@ -142,12 +142,10 @@ export class WorkerPool {
     // the rejection unhandled), reported by the Promise.all below.
     for (const list of posted) list.catch(() => undefined);
     if (!this.callerWorks || perWorker.length === 0) return Promise.all(posted);
-    const kernels = this.engine.kernels as unknown as Record<string, (...args: Args) => number | undefined>;
     const own: number[] = [];
     try {
-      for (const [index, { kernel, args }] of perWorker[0].entries()) {
-        if (typeof kernels[kernel] !== "function") throw new Error(`edgerec: no kernel '${kernel}'`);
-        own.push(kernels[kernel](...args) ?? 0);
+      for (const [index, call] of perWorker[0].entries()) {
+        own.push(this.callHere(call));
         onCallDone?.(0, index);
         await yieldToEventLoop();
       }
@@ -179,12 +177,9 @@ export class WorkerPool {
     }));
     for (const list of posted) list.catch(() => undefined);
     if (this.callerWorks) {
-      const kernels = this.engine.kernels as unknown as Record<string, (...args: Args) => number | undefined>;
       try {
         for (let index = Atomics.add(counter, 0, 1); index < count; index = Atomics.add(counter, 0, 1)) {
-          const { kernel, args } = lists[0][index];
-          if (typeof kernels[kernel] !== "function") throw new Error(`edgerec: no kernel '${kernel}'`);
-          results[index] = kernels[kernel](...args) ?? 0;
+          results[index] = this.callHere(lists[0][index]);
           await yieldToEventLoop();
         }
       } catch (error) {
@@ -195,6 +190,13 @@ export class WorkerPool {
     }
     await Promise.all(posted);
     return results;
+  }
+
+  // One kernel call on the calling thread.
+  private callHere({ kernel, args }: KernelCall): number {
+    const kernels = this.engine.kernels as unknown as Record<string, (...args: Args) => number | undefined>;
+    if (typeof kernels[kernel] !== "function") throw new Error(`edgerec: no kernel '${kernel}'`);
+    return kernels[kernel](...args) ?? 0;
   }
 
   /** Ends every worker now. */

@@ -99,13 +99,16 @@ describe("threads", () => {
     });
     expect([...threadsSeen].sort()).toEqual([0, 1, 2]);
     expect(results).toEqual(Array.from({ length: n }, (_, i) => 2 ** (i % 20)));
-    // Each call ran once: call i adds 1·1 to its own cell (accumulateRows over one row of
-    // one float), through whichever thread's "scratch" cell holds the 1.
-    const counts = heap.alloc(n * 4), ones = heap.alloc(3 * 4);
-    heap.f32(counts, n).fill(0);
-    heap.f32(ones, 3).fill(1);
-    await pool.runShared(3, (thread) => Array.from({ length: n }, (_, i) => ({ kernel: "accumulateRows", args: [ones + thread * 4, ones + thread * 4, 1, counts + i * 4, 1] })));
-    expect(Array.from(heap.f32(counts, n))).toEqual(Array.from({ length: n }, () => 1));
+    // Each call ran once, with the arguments of the thread that took it: thread t's call i
+    // adds 1·1 to cell t·n + i of its own region (accumulateRows over one row of one float).
+    // Over the three regions every i is counted exactly once.
+    const counts = heap.alloc(3 * n * 4), one = heap.alloc(4);
+    heap.f32(counts, 3 * n).fill(0);
+    heap.f32(one, 1)[0] = 1;
+    await pool.runShared(3, (thread) => Array.from({ length: n }, (_, i) => ({ kernel: "accumulateRows", args: [one, one, 1, counts + (thread * n + i) * 4, 1] })));
+    const cells = heap.f32(counts, 3 * n);
+    expect(Array.from({ length: n }, (_, i) => cells[i] + cells[n + i] + cells[2 * n + i])).toEqual(Array.from({ length: n }, () => 1));
+    expect(cells.every((c) => c === 0 || c === 1)).toBe(true);
     // Fewer threads than the pool has, and more than it has.
     expect(await pool.runShared(1, () => [{ kernel: "pow", args: [3, 2] }])).toEqual([9]);
     await expect(pool.runShared(4, () => [])).rejects.toThrow(/shared calls for 4 threads on a pool of 3/);
@@ -114,7 +117,7 @@ describe("threads", () => {
     await expect(pool.runShared(3, () => Array.from({ length: n }, (_, i) => failing(i)))).rejects.toThrow(/no kernel 'noSuchKernel'/);
     expect(await pool.runShared(3, () => [{ kernel: "pow", args: [2, 3] }, { kernel: "pow", args: [3, 3] }])).toEqual([8, 27]);
     heap.release(counts);
-    heap.release(ones);
+    heap.release(one);
     pool.terminate();
   }, 30_000);
 
