@@ -4,7 +4,7 @@
 export { cooFirstInvalid, isNonDecreasing, addRowCounts, countsToIndptr, scatterRows, sortRowsSumDuplicates, transposeRows } from "./sparse";
 export { gramSegments, gramSegment, gramCombine, rotateRows, firstNonFinite, cgChunkRows, solveRowsCg, solveRowsCholesky, buildRowSystem, choleskyFactor, choleskySolve, lossRows, regularizationRows, sumAbs } from "./als";
 export { inverseNorms, rowNorms, topKBlocked } from "./topk";
-export { quantizeRows, topKQuantized } from "./topk-quantized";
+export { quantizeRows, sumRows, topKQuantized } from "./topk-quantized";
 export { allPairsHeapBytes, allPairsReset, allPairsUnit, mergeAllPairsHeaps, finishAllPairs } from "./topk-all-pairs";
 export { hotItemsBegin, hotItemsBlock, hotItemsStep, hotItemsEnd } from "./als-hot-items";
 export { compactColumnsCount, compactColumnsSizes, compactColumnsFill, compactColumnsDecode } from "./compact-columns";

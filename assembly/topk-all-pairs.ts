@@ -56,7 +56,7 @@ function offerTo(heaps: usize, nRows: i32, n: i32, p: i32, score: f32, id: i32):
  * position t ≥ the query's own, over the quantized copy of `targets` (nRows rows of k
  * floats; copy layout, scales, residuals, norms, inverse norms and position → id as
  * quantizeRows writes them). `scratch` holds (unitEnd − unitStart rounded up to 4) × kq
- * i16s of query groups, 8 words of state per query, then GROUP_LANES_BYTES.
+ * i16s of query groups, STATE_WORDS words of state per query, then GROUP_LANES_BYTES.
  */
 export function allPairsUnit(
   targets: usize, k: i32, kq: i32, nRows: i32, unitStart: i32, unitEnd: i32,

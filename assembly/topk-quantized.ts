@@ -11,6 +11,13 @@
 //
 // Targets are held in norm order (largest first): in inner-product mode a query also stops
 // once its n-th best beats ‖q‖‖t‖ for every target left (Cauchy–Schwarz).
+//
+// Before its 16-bit products, a pair of targets must pass a cheaper bound along one axis
+// e (a unit vector; the host picks the mean target direction, which for ALS factors is
+// the top principal axis of TᵀT, ~70% of their energy): with t = t_e·e + t⊥,
+//   q·t = q_e t_e + q⊥·t⊥ ≤ q_e t_e + ‖q⊥‖‖t⊥‖,
+// two products per query and target. On the bench's 64-factor model it rules out ~39% of
+// the 4 × 2 tiles the norm order leaves (bench/recommend-bounds.mjs). Inner products only.
 
 import { dot, laneSums } from "./vector";
 import {
@@ -77,13 +84,13 @@ export function storeQueryBounds(st: usize, slot: usize, kq: i32, scale: f32, re
 }
 
 /** Bytes of the group's lane vectors (storeGroupLanes). */
-export const GROUP_LANES_BYTES: usize = 64;
+export const GROUP_LANES_BYTES: usize = 96;
 
 /**
  * The bound's per-query terms of a group's four lanes as vectors at `out` (GROUP_LANES_BYTES):
- * s_q (byte 0), ‖q̂‖ (16), ‖r_q‖ + ε‖q‖ (32), the cosine scale (48); 0 past `end`. The
- * scoring loops load them from there: built from four scalars in the loop, V8 kept the
- * scalars and rebuilt each vector (four instructions) for every target pair.
+ * s_q (byte 0), ‖q̂‖ (16), ‖r_q‖ + ε‖q‖ (32), the cosine scale (48), q_e (64) and ‖q⊥‖ (80);
+ * 0 past `end`. The scoring loops load them from there: built from four scalars in the
+ * loop, V8 kept the scalars and rebuilt each vector (four instructions) for every target pair.
  */
 // @ts-ignore: decorator
 @inline
@@ -92,6 +99,8 @@ export function storeGroupLanes(state: usize, first: i32, end: i32, out: usize):
   v128.store(out, stateLanes(state, first, end, 20), 16);
   v128.store(out, stateLanes(state, first, end, 24), 32);
   v128.store(out, stateLanes(state, first, end, 4), 48);
+  v128.store(out, stateLanes(state, first, end, 32), 64);
+  v128.store(out, stateLanes(state, first, end, 36), 80);
 }
 
 // Layouts, so the scoring loop walks two pointers with constant offsets (V8 keeps few
@@ -104,13 +113,16 @@ export function storeGroupLanes(state: usize, first: i32, end: i32, out: usize):
  * [first, end) of it (the host calls a range at a time): position c of the copy is m's row
  * order[c]. Writes kq i16s per position to `quantized` (pair layout above; room for nRows
  * rounded up to even), and ids[c], scales[c], residuals[c] (‖r‖), norms[c] (‖t‖, as
- * rowNorms) and invNorms[c] (as inverseNorms).
+ * rowNorms), invNorms[c] (as inverseNorms) and at axial + 8c the row's component along
+ * `axis` (k floats; all zero for none) and the norm of the rest, rounded up (room for
+ * nRows rounded up to even).
  */
 export function quantizeRows(
   m: usize, nRows: i32, first: i32, end: i32, k: i32, kq: i32, order: usize,
-  quantized: usize, ids: usize, scales: usize, residuals: usize, norms: usize, invNorms: usize,
+  quantized: usize, ids: usize, scales: usize, residuals: usize, norms: usize, invNorms: usize, axis: usize, axial: usize,
 ): void {
   const bound = quantizationBound(kq);
+  const axisScale = axisInverseNorm(axis, k);
   for (let c = first; c < end; c++) {
     const id = load<i32>(order + (<usize>c << 2));
     const row = m + <usize>id * (<usize>k << 2);
@@ -120,9 +132,65 @@ export function quantizeRows(
     const norm = Mathf.sqrt(dot(row, row, k));
     store<f32>(norms + at, norm);
     store<f32>(invNorms + at, norm > 0 ? 1 / norm : 0);
+    storeAxial(row, axis, axisScale, k, axial + (<usize>c << 3));
   }
   // An odd count leaves the last pair's second row: zeros, never admitted.
-  if (end == nRows && nRows & 1) for (let i = 0; i < kq; i += 8) v128.store(targetSlot(quantized, nRows, kq) + (<usize>i << 2), i32x4.splat(0));
+  if (end == nRows && nRows & 1) {
+    for (let i = 0; i < kq; i += 8) v128.store(targetSlot(quantized, nRows, kq) + (<usize>i << 2), i32x4.splat(0));
+    store<u64>(axial + (<usize>nRows << 3), 0);
+  }
+}
+
+/** Adds rows [first, end) of m (k floats each) to sums (k f64s): the host's axis is their direction. */
+export function sumRows(m: usize, first: i32, end: i32, k: i32, sums: usize): void {
+  const vectorFloats = k & ~3;
+  for (let r = first; r < end; r++) {
+    const row = m + <usize>r * (<usize>k << 2);
+    for (let i = 0; i < vectorFloats; i += 4) {
+      const x = v128.load(row + (<usize>i << 2)), at = sums + (<usize>i << 3);
+      v128.store(at, f64x2.add(v128.load(at), f64x2.promote_low_f32x4(x)));
+      v128.store(at, f64x2.add(v128.load(at, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1))), 16);
+    }
+    for (let i = vectorFloats; i < k; i++) {
+      const at = sums + (<usize>i << 3);
+      store<f64>(at, load<f64>(at) + <f64>load<f32>(row + (<usize>i << 2)));
+    }
+  }
+}
+
+// 1/‖axis‖ in float64, or 0 for no axis (all zero).
+// @ts-ignore: decorator
+@inline
+function axisInverseNorm(axis: usize, k: i32): f64 {
+  let sum: f64 = 0;
+  for (let i = 0; i < k; i++) { const a = <f64>load<f32>(axis + (<usize>i << 2)); sum += a * a; }
+  return sum > 0 ? 1 / Math.sqrt(sum) : 0;
+}
+
+// A row's component along the axis ê = axis/‖axis‖ (f32 at out), and the norm of the rest
+// rounded up (f32 at out + 4) as √(‖t‖² − t_e²) in float64: its error, below 1e-6‖t‖
+// for any k here, is far inside the bound's slack ε‖q‖‖t‖. With no axis, 0 and ‖t‖.
+// @ts-ignore: decorator
+@inline
+function storeAxial(row: usize, axis: usize, axisScale: f64, k: i32, out: usize): void {
+  const vectorFloats = k & ~3;
+  let alongs = f64x2.splat(0), squareSums = f64x2.splat(0);
+  for (let i = 0; i < vectorFloats; i += 4) {
+    const x = v128.load(row + (<usize>i << 2)), e = v128.load(axis + (<usize>i << 2));
+    const xLow = f64x2.promote_low_f32x4(x), xHigh = f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1));
+    alongs = f64x2.add(alongs, f64x2.add(f64x2.mul(xLow, f64x2.promote_low_f32x4(e)), f64x2.mul(xHigh, f64x2.promote_low_f32x4(v128.shuffle<f32>(e, e, 2, 3, 0, 1)))));
+    squareSums = f64x2.add(squareSums, f64x2.add(f64x2.mul(xLow, xLow), f64x2.mul(xHigh, xHigh)));
+  }
+  let along = f64x2.extract_lane(alongs, 0) + f64x2.extract_lane(alongs, 1);
+  let squares = f64x2.extract_lane(squareSums, 0) + f64x2.extract_lane(squareSums, 1);
+  for (let i = vectorFloats; i < k; i++) {
+    const x = <f64>load<f32>(row + (<usize>i << 2));
+    along += x * <f64>load<f32>(axis + (<usize>i << 2));
+    squares += x * x;
+  }
+  along *= axisScale;
+  store<f32>(out, <f32>along);
+  store<f32>(out, <f32>(Math.sqrt(max<f64>(0, squares - along * along)) * (1 + 1e-6)), 4);
 }
 
 // @ts-ignore: decorator
@@ -156,11 +224,12 @@ export function pairScore(q: usize, t: usize, k: i32): f32 {
  * topKBlocked's contract (see topk.ts) over a quantized copy made by quantizeRows: targets
  * are all nTargets rows of `targets`, scanned in the copy's order; cosine mode when
  * `cosine` is set (score = q·t/(‖q‖‖t‖)); pruning by norm in inner-product mode.
- * `queryQuantized` is scratch for nQueries rounded up to 4 × kq i16s, then GROUP_LANES_BYTES.
+ * `axis` and `axial` as given to quantizeRows. `queryQuantized` is scratch for nQueries
+ * rounded up to 4 × kq i16s, then GROUP_LANES_BYTES.
  */
 export function topKQuantized(
   queries: usize, queryIds: usize, nQueries: i32, targets: usize, k: i32, kq: i32, nTargets: i32,
-  quantized: usize, ids: usize, scales: usize, residuals: usize, norms: usize, invNorms: usize, cosine: bool,
+  quantized: usize, ids: usize, scales: usize, residuals: usize, norms: usize, invNorms: usize, axis: usize, axial: usize, cosine: bool,
   mask: usize, excludeIndptr: usize, excludeIndices: usize, excludeByPosition: bool,
   n: i32, outIds: usize, outScores: usize, state: usize, queryQuantized: usize,
 ): void {
@@ -170,6 +239,7 @@ export function topKQuantized(
   const epsilon = boundEpsilon(k);
   const slack: f32 = 1 + epsilon;
   const blockTargets = quantizedBlockTargets(kq);
+  const axisScale = axisInverseNorm(axis, k);
 
   for (let q = 0; q < nQueries; q++) {
     const row = queryIds ? load<i32>(queryIds + (<usize>q << 2)) : q;
@@ -183,6 +253,7 @@ export function topKQuantized(
     store<f32>(st, norm, 8);
     store<i32>(st, 0, 12);
     storeQueryBounds(st, quantizedQuery, kq, scale, load<f32>(st, 24), norm, epsilon);
+    storeAxial(query, axis, axisScale, k, st + 32);
     if (excludeIndptr) flagExclusions(mask, excludeIndptr, excludeIndices, excludeByPosition ? q : row, <u32>1 << q, true);
   }
 
@@ -201,7 +272,7 @@ export function topKQuantized(
       if (!groupActive) continue;
       active++;
       scoreQuantizedBlock(queries, queryIds, first, lanes, targets, k, kq, blockStart, blockEnd,
-        quantized, ids, scales, residuals, norms, invNorms, cosine, mask, n, outIds, outScores, state, queryQuantized,
+        quantized, ids, scales, residuals, norms, invNorms, axial, cosine, mask, n, outIds, outScores, state, queryQuantized,
         queryQuantized + (<usize>nGroups * <usize>kq << 3));
     }
     if (active == 0) break;
@@ -232,7 +303,7 @@ function pruneGroup(state: usize, first: i32, lanes: i32, n: i32, outScores: usi
 // One group of up to 4 queries against copy positions [blockStart, blockEnd).
 function scoreQuantizedBlock(
   queries: usize, queryIds: usize, first: i32, lanes: i32, targets: usize, k: i32, kq: i32, blockStart: i32, blockEnd: i32,
-  quantized: usize, ids: usize, scales: usize, residuals: usize, norms: usize, invNorms: usize, cosine: bool,
+  quantized: usize, ids: usize, scales: usize, residuals: usize, norms: usize, invNorms: usize, axial: usize, cosine: bool,
   mask: usize, n: i32, outIds: usize, outScores: usize, state: usize, queryQuantized: usize, groupLanes: usize,
 ): void {
   const rowBytes = <usize>k << 2, pairBytes = <usize>kq << 2;
@@ -241,9 +312,23 @@ function scoreQuantizedBlock(
   storeGroupLanes(state, first, end, groupLanes);
   let thresholds = groupThresholds(state, first, end, n, outScores);
 
+  // c stays even (blocks start at multiples of blockTargets), so each pair's axial terms
+  // are one aligned vector: t_e and ‖t⊥‖ of its first row, then of its second.
   for (let c = blockStart; c < blockEnd; c += 2) {
     const pair = c + 1 < blockEnd;
     const cB = pair ? c + 1 : c;
+    if (!cosine) {
+      // The axis bound q_e t_e + ‖q⊥‖‖t⊥‖ + (‖r_q‖ + ε‖q‖)‖t‖ (the last term: slack for the
+      // float32 score's rounding, as upperBound's); no lane can admit either row: skip.
+      // Not for cosines: there it passed most pairs and cost more than it saved.
+      const terms = v128.load(axial + (<usize>c << 3));
+      const along = v128.load(groupLanes, 64), across = v128.load(groupLanes, 80), slackLanes = v128.load(groupLanes, 32);
+      const axisA = f32x4.add(f32x4.add(f32x4.mul(along, v128.shuffle<f32>(terms, terms, 0, 0, 0, 0)), f32x4.mul(across, v128.shuffle<f32>(terms, terms, 1, 1, 1, 1))),
+        f32x4.mul(slackLanes, f32x4.splat(load<f32>(norms + (<usize>c << 2)))));
+      const axisB = pair ? f32x4.add(f32x4.add(f32x4.mul(along, v128.shuffle<f32>(terms, terms, 2, 2, 2, 2)), f32x4.mul(across, v128.shuffle<f32>(terms, terms, 3, 3, 3, 3))),
+        f32x4.mul(slackLanes, f32x4.splat(load<f32>(norms + (<usize>cB << 2))))) : axisA;
+      if (!v128.any_true(v128.or(f32x4.ge(axisA, thresholds), f32x4.ge(axisB, thresholds)))) continue;
+    }
     const levelsA = pairLevels(group, targetSlot(quantized, c, kq), pairBytes), levelsB = secondLevels;
     const queryScales = v128.load(groupLanes), queryNormsHat = v128.load(groupLanes, 16);
     const queryErrors = v128.load(groupLanes, 32), cosineScales = v128.load(groupLanes, 48);

@@ -65,10 +65,11 @@ export function heapSiftUp(ids: usize, scores: usize, pos: i32): void {
 // is the filter shared by all.
 export const FILTERED: u32 = 1 << 31;
 
-// Per-query state in the caller's scratch (8 words a query): heap size, query scale
+// Per-query state in the caller's scratch (12 words a query): heap size, query scale
 // (1/‖q‖ in cosine mode, else 1), ‖q‖ for pruning, whether the query is done, and for
-// the quantized pass (topk-quantized.ts) its scale, ‖q̂‖ and error bound.
-export const STATE_WORDS: usize = 8;
+// the quantized pass (topk-quantized.ts) its scale, ‖q̂‖, error bound and its components
+// along and across the copy's axis (bytes 32, 36).
+export const STATE_WORDS: usize = 12;
 
 /**
  * For each query q in [0, nQueries) (nQueries ≤ MAX_BLOCK_QUERIES): the n best targets,

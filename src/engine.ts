@@ -18,7 +18,7 @@ export type TopKBlockedArgs = [
 /** assembly/topk-quantized.ts topKQuantized's parameters, in order. */
 export type TopKQuantizedArgs = [
   queries: Ptr, queryIds: Ptr, nQueries: number, targets: Ptr, k: number, kq: number, nTargets: number,
-  quantized: Ptr, ids: Ptr, scales: Ptr, residuals: Ptr, norms: Ptr, invNorms: Ptr, cosine: boolean,
+  quantized: Ptr, ids: Ptr, scales: Ptr, residuals: Ptr, norms: Ptr, invNorms: Ptr, axis: Ptr, axial: Ptr, cosine: boolean,
   mask: Ptr, excludeIndptr: Ptr, excludeIndices: Ptr, excludeByPosition: boolean, n: number, outIds: Ptr, outScores: Ptr, state: Ptr, queryQuantized: Ptr,
 ];
 
@@ -91,8 +91,9 @@ export interface Kernels {
   inverseNorms(m: Ptr, nRows: number, k: number, out: Ptr): void;
   rowNorms(m: Ptr, nRows: number, k: number, out: Ptr): void;
   topKBlocked(...args: TopKBlockedArgs): void;
-  quantizeRows(m: Ptr, nRows: number, first: number, end: number, k: number, kq: number, order: Ptr, quantized: Ptr, ids: Ptr, scales: Ptr, residuals: Ptr, norms: Ptr, invNorms: Ptr): void;
+  quantizeRows(m: Ptr, nRows: number, first: number, end: number, k: number, kq: number, order: Ptr, quantized: Ptr, ids: Ptr, scales: Ptr, residuals: Ptr, norms: Ptr, invNorms: Ptr, axis: Ptr, axial: Ptr): void;
   topKQuantized(...args: TopKQuantizedArgs): void;
+  sumRows(m: Ptr, first: number, end: number, k: number, sums: Ptr): void;
   allPairsHeapBytes(nRows: number, n: number): number;
   allPairsReset(heaps: Ptr, nRows: number, n: number): void;
   allPairsUnit(

@@ -13,8 +13,10 @@ import type { WorkerPool } from "./pool.js";
 
 /** Queries per kernel call: the u32 mask has one bit per query plus the shared filter bit. */
 const CALL_QUERIES = 31;
-// The kernels' four per-group vectors after their query scratch (assembly/topk-quantized.ts storeGroupLanes).
-const GROUP_LANES_BYTES = 64;
+// The kernels' six per-group vectors after their query scratch (assembly/topk-quantized.ts storeGroupLanes).
+const GROUP_LANES_BYTES = 96;
+// Per-query state words of the kernels (assembly/topk.ts STATE_WORDS), in bytes.
+const STATE_BYTES = 48;
 // Queries whose output rows are planned at once (per thread): bounds memory for large n.
 const ROUND_QUERIES = 31 * 256;
 const FILTERED = 1 << 31;
@@ -23,7 +25,11 @@ const FILTERED = 1 << 31;
 export interface Exclusion { indptr: number; indices: number; byPosition: boolean }
 
 /** A 16-bit copy of every target row, in norm order (assembly/topk-quantized.ts quantizeRows). */
-export interface QuantizedTargets { kq: number; quantized: number; ids: number; scales: number; residuals: number; norms: number; invNorms: number }
+export interface QuantizedTargets {
+  kq: number; quantized: number; ids: number; scales: number; residuals: number; norms: number; invNorms: number;
+  /** The unit vector of the axis bound (k floats) and each position's two terms along it. */
+  axis: number; axial: number;
+}
 
 /** One top-n job: every pointer is into wasm memory and outlives the job. */
 export interface TopKJob {
@@ -132,7 +138,7 @@ function allocateLane(engine: Engine, job: TopKJob, roundQueries: number): Lane 
   const lane: Lane = { mask: 0, state: 0, queryIds: 0, queryQuantized: 0, outIds: 0, outScores: 0 };
   try {
     lane.mask = heap.allocZeroed(Math.max(job.nTargets, 1) * 4);
-    lane.state = heap.alloc(CALL_QUERIES * 32);
+    lane.state = heap.alloc(CALL_QUERIES * STATE_BYTES);
     if (job.quantized) lane.queryQuantized = heap.alloc(Math.ceil(CALL_QUERIES / 4) * 4 * job.quantized.kq * 2 + GROUP_LANES_BYTES); // queries in fours, a group's lanes
     if (job.queryIds) lane.queryIds = heap.alloc(Math.max(roundQueries, 1) * 4);
     lane.outIds = heap.alloc(Math.max(roundQueries * job.n, 1) * 4);
@@ -170,7 +176,7 @@ function roundCalls(engine: Engine, job: TopKJob, lane: Lane, first: number, cou
     const q = job.quantized;
     calls.push(q
       ? { kernel: "topKQuantized", args: [queries, queryIds, size, job.targets, job.k, q.kq, job.nTargets, q.quantized, q.ids, q.scales, q.residuals, q.norms, q.invNorms,
-        job.cosine, lane.mask, excludeIndptr, excludeIndices, byPosition, job.n, outIds, outScores, lane.state, lane.queryQuantized] }
+        q.axis, q.axial, job.cosine, lane.mask, excludeIndptr, excludeIndices, byPosition, job.n, outIds, outScores, lane.state, lane.queryQuantized] }
       : { kernel: "topKBlocked", args: [queries, queryIds, size, job.targets, job.k, job.order, job.nOrder, job.targetInvNorms,
         lane.mask, excludeIndptr, excludeIndices, byPosition, job.n, outIds, outScores, lane.state] });
   }
@@ -213,7 +219,7 @@ function allPairsPlan(engine: Engine, job: TopKJob, threads: number):
   try {
     for (let w = 0; w < sets; w++) {
       heaps.push(heap.alloc(heapBytes)); owned.push(heaps[w]);
-      scratch.push(heap.alloc(ALL_PAIRS_UNIT * (q.kq * 2 + 32) + GROUP_LANES_BYTES)); owned.push(scratch[w]);
+      scratch.push(heap.alloc(ALL_PAIRS_UNIT * (q.kq * 2 + STATE_BYTES) + GROUP_LANES_BYTES)); owned.push(scratch[w]);
       kernels.allPairsReset(heaps[w], nRows, n);
     }
   } catch {

@@ -134,6 +134,36 @@ describe("top-k kernel: blocking, pruning, cosine, threads", () => {
     }
   });
 
+  it("stays exact where the axis bound is tight: items and users in one plane, scores crowded at the top", () => {
+    // Items on a narrow arc r(cos φ·u + sin φ·w), users in the same plane: across the
+    // items' mean axis everything is a multiple of one direction, so the cheap bound
+    // q_e t_e + ‖q⊥‖‖t⊥‖ equals the score for every item on the user's side. Near a user's
+    // angle the scores are flat (cos φ), and the norms r are shuffled against them, so
+    // items found later beat the n-th best so far by tiny margins: a bound even 1e-4 too
+    // small drops some of them.
+    const k = 16, nItems = 6000, nUsers = 24;
+    const random = seededRandom(21);
+    const u = Array.from({ length: k }, (_, f) => (f < 8 ? 0.25 : -0.25));
+    const w = Array.from({ length: k }, (_, f) => (f % 2 ? 0.25 : -0.25)); // u·w = 0, both unit
+    const inPlane = (x: number, y: number) => Array.from({ length: k }, (_, f) => x * u[f] + y * w[f]);
+    const itemFactors = new Float32Array(nItems * k);
+    for (let i = 0; i < nItems; i++) {
+      const phi = 0.3 * (random() * 2 - 1), r = 1 + 1e-3 * random();
+      itemFactors.set(inPlane(r * Math.cos(phi), r * Math.sin(phi)), i * k);
+    }
+    const userFactors = new Float32Array(nUsers * k);
+    for (let q = 0; q < nUsers; q++) {
+      const phi = 0.3 * (random() * 2 - 1), norm = 0.5 + random();
+      userFactors.set(inPlane(norm * Math.cos(phi), norm * Math.sin(phi)), q * k);
+    }
+    const model = AlternatingLeastSquares.load(writeModelFile({ kind: "als", options: { factors: k }, nUsers, nItems, factors: k, userFactors, itemFactors }));
+    const users = Array.from({ length: nUsers }, (_, q) => q), items = Array.from({ length: nItems }, (_, i) => i);
+    for (const n of [1, 5, 40]) {
+      const twoPass = model.recommend(users, undefined, { n, filterAlreadyLikedItems: false });
+      expect(rowsOf(twoPass)).toEqual(rowsOf(model.recommend(users, undefined, { n, filterAlreadyLikedItems: false, items })));
+    }
+  });
+
   it("stays exact when targets differ by less than the 16-bit copy resolves (the bound's error terms decide)", async () => {
     // Every item is one direction b plus a nudge of ~1e-4: their scores for a query differ
     // by less than quantizing to 16 bits misjudges them, so only the bound's error terms
