@@ -276,22 +276,22 @@ export abstract class FactorModel {
       kernels.rowNorms(ptr, rows, this.factors, perRow);
       norms.set(heap.f32(perRow, rows));
       heap.i32(perRow, rows).set(byDecreasingNorm(norms));
-      quantized = heap.alloc((Math.ceil(rows / 2) * 2 || 2) * kq * 2); // rows in pairs
-      const at = (j: number) => perRow + j * rows * 4;
-      // quantizeRows reads the order from ids' own slot before writing each id back: same
-      // value. A range of rows a call, so a first use runs one range in V8's baseline tier.
-      // Two floats a row (rows in pairs), then the axis of the copy's cheap bound: the
-      // direction of the rows' sum (as f64 sums first). For ALS and BPR factors the mean row
-      // points along the top principal axis (cosine 1.0000 on the bench's 64-factor model);
-      // any axis keeps the bound exact, a good one only makes it prune more.
       const pairedRows = Math.ceil(rows / 2) * 2 || 2;
+      quantized = heap.alloc(pairedRows * kq * 2); // rows in pairs
+      const at = (j: number) => perRow + j * rows * 4;
+      const rangeRows = Math.max(2, Math.floor(QUANTIZE_RANGE_FLOATS / this.factors) & ~1);
+      // The axis of the copy's cheap bound (after two floats a row): the direction of the
+      // rows' sum, summed in f64 in its own slot, then stored there as f32 (the kernels
+      // scale it to unit length). For ALS and BPR factors the mean row points along the top
+      // principal axis (cosine 1.0000 on the bench's 64-factor model); any axis keeps the
+      // bound exact, a good one only makes it prune more.
       axial = heap.alloc(pairedRows * 8 + this.factors * 8);
       const axis = axial + pairedRows * 8;
-      const rangeRows = Math.max(2, Math.floor(QUANTIZE_RANGE_FLOATS / this.factors) & ~1);
-      const sums = heap.f64(axis, this.factors);
-      sums.fill(0);
+      heap.f64(axis, this.factors).fill(0);
       for (let first = 0; first < rows; first += rangeRows) kernels.sumRows(ptr, first, Math.min(rows, first + rangeRows), this.factors, axis);
-      heap.f32(axis, this.factors).set(Float32Array.from(heap.f64(axis, this.factors))); // the kernels scale it to unit length
+      heap.f32(axis, this.factors).set(Float32Array.from(heap.f64(axis, this.factors)));
+      // quantizeRows reads the order from ids' own slot before writing each id back: same
+      // value. A range of rows a call, so a first use runs one range in V8's baseline tier.
       for (let first = 0; first < rows; first += rangeRows) {
         kernels.quantizeRows(ptr, rows, first, Math.min(rows, first + rangeRows), this.factors, kq, at(0), quantized, at(0), at(1), at(2), at(3), at(4), axis, axial);
       }
