@@ -10,13 +10,14 @@
 // w_ui = |c_ui| − α₀ (as solveRowsCg):
 //   residual  r_i  = −(G + λ_i I) x_i + Σ_u (c⁺_ui − w_ui (x_u·x_i)) x_u
 //   CG step   Ap_i =  (G + λ_i I) p_i + Σ_u w_ui (x_u·p_i) x_u
+//   last step p_iᵀAp_i = p_iᵀ(G + λ_i I) p_i + Σ_u w_ui (x_u·p_i)²   (x moves, r is not needed)
 // Every dot product and sum runs in solveRowsCg's order (users ascending; dotRows and
 // accumulateRows, whose results do not depend on how the rows are chunked), so a hot
 // item's factors are the same bits either way. Each thread owns a range of slots (hot
 // items) and passes over every block, so the result does not depend on the thread count.
 //
 // State, slots × k f32 each: x (the item's factors while it is solved), r, p, ap; per
-// slot lambda (f32), rsOld (f32), active (i32: 0 once CG has converged, as solveRowsCg
+// slot lambda (f32), rsOld (f32), quadratic (f32, the last step's Σ_u w_ui (x_u·p_i)²), active (i32: 0 once CG has converged, as solveRowsCg
 // breaks), and a cursor into the item's row of the compact items × users copy (4 u32:
 // next stream unit, last user id, next entry, end entry).
 
@@ -25,6 +26,10 @@ import { gapAt, gapUnits, placedPosition } from "./compact-columns";
 import { accumulateRowsAt, axpy, copyRow, dot, dotRowsAt, gramTimes, xpby } from "./vector";
 
 const CURSOR_BYTES: usize = 16;
+
+// hotItemsBlock's products (src/hot-items.ts passes the same numbers): a CG step's Ap, the
+// residual r, or the last step's Σ w (x_u·p)² (one f32 a slot).
+const HOT_PRODUCT = 0, HOT_RESIDUAL = 1, HOT_QUADRATIC = 2;
 
 /**
  * Starts the hot items' half-step for slots [slotStart, slotEnd): x ← the item's factors
@@ -67,11 +72,12 @@ function hotItemsRewind(slotStart: i32, slotEnd: i32, items: usize, columnIndptr
  * One CG product's work on the users [userStart, userEnd) (a block, after the blocks
  * before it): each active slot in [slotStart, slotEnd) takes its entries whose user falls
  * in the block, a chunk at a time (ids, values, coefficients: chunkRows each): d = x_u·v[slot] and acc[slot] += Σ a·x_u with a = c⁺ − w·d
- * (`residual`) or w·d. Entries come from the items × users copy (stream of gaps, values
+ * (HOT_RESIDUAL) or w·d (HOT_PRODUCT); with HOT_QUADRATIC, acc holds one f32 a slot and
+ * takes Σ w·d·d, summed in entry order as solveRowsCg's last step. Entries come from the items × users copy (stream of gaps, values
  * in place when placeShift < 0, else places into the users × items CSR's rows).
  */
 export function hotItemsBlock(
-  residual: bool, userStart: i32, userEnd: i32, slotStart: i32, slotEnd: i32,
+  product: i32, userStart: i32, userEnd: i32, slotStart: i32, slotEnd: i32,
   stream: usize, columnData: usize, placeShift: i32, sourceIndptr: usize, sourceData: usize,
   x: usize, k: i32, cursors: usize, active: usize, v: usize, acc: usize, confidenceScale: f32, unobservedWeight: f32,
   ids: usize, values: usize, coefficients: usize, chunkRows: i32,
@@ -101,7 +107,8 @@ export function hotItemsBlock(
     const cursor = cursors + <usize>slot * CURSOR_BYTES;
     let unit = load<u32>(cursor), id = load<u32>(cursor, 4), entry = load<i32>(cursor, 8);
     const entryEnd = load<i32>(cursor, 12);
-    const vs = v + <usize>slot * rowBytes, accs = acc + <usize>slot * rowBytes;
+    const vs = v + <usize>slot * rowBytes;
+    const accs = product == HOT_QUADRATIC ? acc + (<usize>slot << 2) : acc + <usize>slot * rowBytes;
     let m = chunkRows;
     while (m == chunkRows) {
       // The next chunk of this slot's entries in the block, decoded.
@@ -120,11 +127,21 @@ export function hotItemsBlock(
       if (m == 0) break;
       // The rows are read in place: the block put them in cache.
       dotRowsAt(x, ids, m, vs, k, coefficients);
+      if (product == HOT_QUADRATIC) {
+        let sum = load<f32>(accs);
+        for (let j = 0; j < m; j++) {
+          const o = <usize>j << 2;
+          const d = load<f32>(coefficients + o);
+          sum += (Mathf.abs(confidenceScale * load<f32>(values + o)) - unobservedWeight) * d * d;
+        }
+        store<f32>(accs, sum);
+        continue;
+      }
       for (let j = 0; j < m; j++) {
         const o = <usize>j << 2;
         const c = confidenceScale * load<f32>(values + o);
         const weighted = (Mathf.abs(c) - unobservedWeight) * load<f32>(coefficients + o);
-        store<f32>(coefficients + o, residual ? (c > 0 ? c : <f32>0) - weighted : weighted);
+        store<f32>(coefficients + o, product == HOT_RESIDUAL ? (c > 0 ? c : <f32>0) - weighted : weighted);
       }
       accumulateRowsAt(coefficients, x, ids, m, accs, k);
     }
@@ -138,12 +155,12 @@ export function hotItemsBlock(
  * Between products, for slots [slotStart, slotEnd): after the residual (`first`) p ← r
  * and rsOld ← r·r; after a CG step's product, the step itself (α = rsOld / p·Ap, x += αp,
  * r −= αAp, p ← r + (rsNew/rsOld)·p). A slot whose residual falls below 1e-20 stops. With
- * `more`, ap ← (G + λI)·p and the cursors rewound for the next product.
+ * `more`, ap ← (G + λI)·p, quadratic ← 0 and the cursors rewound for the next product.
  */
 export function hotItemsStep(
   first: bool, more: bool, slotStart: i32, slotEnd: i32, k: i32, g: usize, diagonalGram: bool,
   x: usize, r: usize, p: usize, ap: usize, lambda: usize, rsOld: usize, active: usize,
-  items: usize, columnIndptr: usize, offsets: usize, cursors: usize,
+  items: usize, columnIndptr: usize, offsets: usize, cursors: usize, quadratic: usize,
 ): void {
   const rowBytes = <usize>k << 2;
   for (let slot = slotStart; slot < slotEnd; slot++) {
@@ -166,9 +183,26 @@ export function hotItemsStep(
       xpby(r + o, rsNew / old, p + o, k);
       store<f32>(rsSlot, rsNew);
     }
-    if (more) gramTimes(diagonalGram, g, p + o, load<f32>(lambda + (<usize>slot << 2)), ap + o, k);
+    if (more) {
+      gramTimes(diagonalGram, g, p + o, load<f32>(lambda + (<usize>slot << 2)), ap + o, k);
+      store<f32>(quadratic + (<usize>slot << 2), 0);
+    }
   }
   if (more) hotItemsRewind(slotStart, slotEnd, items, columnIndptr, offsets, cursors);
+}
+
+/**
+ * The last CG step, after the HOT_QUADRATIC product, for slots [slotStart, slotEnd):
+ * x += αp with α = rsOld / (p·(G + λI)p + quadratic), as solveRowsCg's last step.
+ */
+export function hotItemsLastStep(slotStart: i32, slotEnd: i32, k: i32, x: usize, p: usize, ap: usize, rsOld: usize, active: usize, quadratic: usize): void {
+  const rowBytes = <usize>k << 2;
+  for (let slot = slotStart; slot < slotEnd; slot++) {
+    const s = <usize>slot << 2;
+    if (!load<i32>(active + s)) continue;
+    const o = <usize>slot * rowBytes;
+    axpy(load<f32>(rsOld + s) / (dot(p + o, ap + o, k) + load<f32>(quadratic + s)), p + o, x + o, k);
+  }
 }
 
 /** Ends the half-step: each slot's x back to its item's row of the factors. */

@@ -6,7 +6,7 @@ export { gramSegments, gramSegment, gramCombine, rotateRows, firstNonFinite, cgC
 export { inverseNorms, rowNorms, topKBlocked } from "./topk";
 export { quantizeRows, sumRows, topKQuantized } from "./topk-quantized";
 export { allPairsHeapBytes, allPairsReset, allPairsUnit, mergeAllPairsHeaps, finishAllPairs } from "./topk-all-pairs";
-export { hotItemsBegin, hotItemsBlock, hotItemsStep, hotItemsEnd } from "./als-hot-items";
+export { hotItemsBegin, hotItemsBlock, hotItemsStep, hotItemsLastStep, hotItemsEnd } from "./als-hot-items";
 export { compactColumnsCount, compactColumnsSizes, compactColumnsFill, compactColumnsDecode } from "./compact-columns";
 export { symmetricMatVec, dotRows, accumulateRows, dotRowsAt, accumulateRowsAt } from "./vector";
 export { fillUniform, fillNormal } from "./random";

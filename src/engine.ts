@@ -52,15 +52,16 @@ export interface Kernels {
     regularization: number, regExponent: number, unobservedWeight: number, nOther: number, x: Ptr, r: Ptr, lambda: Ptr, active: Ptr, cursors: Ptr,
   ): void;
   hotItemsBlock(
-    residual: boolean, userStart: number, userEnd: number, slotStart: number, slotEnd: number,
+    product: number, userStart: number, userEnd: number, slotStart: number, slotEnd: number,
     stream: Ptr, columnData: Ptr, placeShift: number, sourceIndptr: Ptr, sourceData: Ptr,
     x: Ptr, k: number, cursors: Ptr, active: Ptr, v: Ptr, acc: Ptr, confidenceScale: number, unobservedWeight: number,
     ids: Ptr, values: Ptr, coefficients: Ptr, chunkRows: number,
   ): void;
   hotItemsStep(
     first: boolean, more: boolean, slotStart: number, slotEnd: number, k: number, g: Ptr, diagonalGram: boolean,
-    x: Ptr, r: Ptr, p: Ptr, ap: Ptr, lambda: Ptr, rsOld: Ptr, active: Ptr, items: Ptr, columnIndptr: Ptr, offsets: Ptr, cursors: Ptr,
+    x: Ptr, r: Ptr, p: Ptr, ap: Ptr, lambda: Ptr, rsOld: Ptr, active: Ptr, items: Ptr, columnIndptr: Ptr, offsets: Ptr, cursors: Ptr, quadratic: Ptr,
   ): void;
+  hotItemsLastStep(slotStart: number, slotEnd: number, k: number, x: Ptr, p: Ptr, ap: Ptr, rsOld: Ptr, active: Ptr, quadratic: Ptr): void;
   hotItemsEnd(slotStart: number, slotEnd: number, items: Ptr, itemFactors: Ptr, k: number, x: Ptr): void;
   solveRowsCholesky(
     rowStart: number, rowEnd: number, indptr: Ptr, indices: Ptr, data: Ptr, x: Ptr, y: Ptr, k: number, g: Ptr,

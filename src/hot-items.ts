@@ -16,6 +16,8 @@ export const hotItemsTuning = { enabled: true };
 
 // User rows per block: the block stays in L2 while every hot item takes its entries.
 const BLOCK_BYTES = 512 << 10;
+// hotItemsBlock's products, as assembly/als-hot-items.ts numbers them.
+const PRODUCT = 0, RESIDUAL = 1, QUADRATIC = 2;
 
 /** What a hot-items half-step needs besides the state: the copy, factors and ALS options. */
 export interface HotItemsStep {
@@ -40,7 +42,7 @@ export class HotItems {
     private readonly k: number,
     /** Item → slot, or −1 (i32, one per item): solveRowsCg skips the items with a slot. */
     readonly slotOfItemPtr: number,
-    private readonly pointers: { items: number; x: number; r: number; p: number; ap: number; lambda: number; rsOld: number; active: number; cursors: number },
+    private readonly pointers: { items: number; x: number; r: number; p: number; ap: number; lambda: number; rsOld: number; quadratic: number; active: number; cursors: number },
     /** [slotStart, slotEnd) per thread, about equal in entries, and its scratch. */
     private readonly shares: { start: number; end: number; ids: number; values: number; coefficients: number }[],
     private readonly chunkRows: number,
@@ -56,7 +58,7 @@ export class HotItems {
   /** Bytes their state and scratch take for at most `count` hot items of nItems, k factors, on `threads`. */
   static bytesNeeded(nItems: number, count: number, k: number, chunkRows: number, threads: number): number {
     if (count === 0) return 0;
-    return blockBytes(nItems * 4) + 4 * blockBytes(count * k * 4) + 4 * blockBytes(count * 4) + blockBytes(count * 16) +
+    return blockBytes(nItems * 4) + 4 * blockBytes(count * k * 4) + 5 * blockBytes(count * 4) + blockBytes(count * 16) +
       Math.min(threads, count) * 3 * blockBytes(chunkRows * 4);
   }
 
@@ -81,7 +83,7 @@ export class HotItems {
     const slotOfItemPtr = heap.alloc(nItems * 4);
     const pointers = {
       items: heap.alloc(count * 4), x: heap.alloc(rows), r: heap.alloc(rows), p: heap.alloc(rows), ap: heap.alloc(rows),
-      lambda: heap.alloc(count * 4), rsOld: heap.alloc(count * 4), active: heap.alloc(count * 4), cursors: heap.alloc(count * 16),
+      lambda: heap.alloc(count * 4), rsOld: heap.alloc(count * 4), quadratic: heap.alloc(count * 4), active: heap.alloc(count * 4), cursors: heap.alloc(count * 16),
     };
     const slotOfItem = heap.i32(slotOfItemPtr, nItems);
     slotOfItem.fill(-1);
@@ -116,10 +118,10 @@ export class HotItems {
     const nUsers = itemUsers.nCols;
     const blockUsers = Math.max(64, Math.floor(BLOCK_BYTES / (4 * k)));
     const placed = itemUsers.placeShift >= 0;
-    const product = (residual: boolean, v: number, acc: number, share: HotItems["shares"][number]): Call[] => {
+    const product = (kind: number, v: number, acc: number, share: HotItems["shares"][number]): Call[] => {
       const calls: Call[] = [];
       for (let user = 0; user < nUsers; user += blockUsers) {
-        calls.push({ kernel: "hotItemsBlock", args: [residual, user, Math.min(nUsers, user + blockUsers), share.start, share.end,
+        calls.push({ kernel: "hotItemsBlock", args: [kind, user, Math.min(nUsers, user + blockUsers), share.start, share.end,
           itemUsers.streamPtr, itemUsers.dataPtr, itemUsers.placeShift, placed ? source.indptrPtr : 0, placed ? source.dataPtr : 0,
           s.userFactorsPtr, k, q.cursors, q.active, v, acc, s.confidenceScale, s.unobservedWeight,
           share.ids, share.values, share.coefficients, this.chunkRows] });
@@ -128,19 +130,23 @@ export class HotItems {
     };
     const step = (first: boolean, more: boolean, share: HotItems["shares"][number]): Call =>
       ({ kernel: "hotItemsStep", args: [first, more, share.start, share.end, k, s.gramPtr, s.diagonalGram, q.x, q.r, q.p, q.ap, q.lambda, q.rsOld, q.active,
-        q.items, itemUsers.indptrPtr, itemUsers.offsetsPtr, q.cursors] });
-    const end = (share: HotItems["shares"][number]): Call => ({ kernel: "hotItemsEnd", args: [share.start, share.end, q.items, s.itemFactorsPtr, k, q.x] });
+        q.items, itemUsers.indptrPtr, itemUsers.offsetsPtr, q.cursors, q.quadratic] });
+    // The last step needs only pᵀAp (its product sums Σ w (x_u·p)², not rows), then x goes back to the factors.
+    const lastStep = (share: HotItems["shares"][number]): Call[] => [
+      { kernel: "hotItemsLastStep", args: [share.start, share.end, k, q.x, q.p, q.ap, q.rsOld, q.active, q.quadratic] },
+      { kernel: "hotItemsEnd", args: [share.start, share.end, q.items, s.itemFactorsPtr, k, q.x] },
+    ];
     // The residual: begin, its product with v = x into r, then p = r (and the next Ap's G term).
     await this.run(pool, (share) => [
       { kernel: "hotItemsBegin", args: [share.start, share.end, q.items, s.itemFactorsPtr, itemUsers.indptrPtr, itemUsers.offsetsPtr, k, s.gramPtr, s.diagonalGram,
         s.regularization, s.regularizationExponent, s.unobservedWeight, nUsers, q.x, q.r, q.lambda, q.active, q.cursors] },
-      ...product(true, q.x, q.r, share),
+      ...product(RESIDUAL, q.x, q.r, share),
       step(true, true, share),
     ]);
-    for (let cgStep = 0; cgStep < s.cgSteps; cgStep++) {
-      const last = cgStep === s.cgSteps - 1;
-      await this.run(pool, (share) => [...product(false, q.p, q.ap, share), step(false, !last, share), ...(last ? [end(share)] : [])]);
+    for (let cgStep = 0; cgStep < s.cgSteps - 1; cgStep++) {
+      await this.run(pool, (share) => [...product(PRODUCT, q.p, q.ap, share), step(false, true, share)]);
     }
+    await this.run(pool, (share) => [...product(QUADRATIC, q.p, q.quadratic, share), ...lastStep(share)]);
   }
 
   // One list of calls per thread's share, on the pool or (one share) on this thread.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AlternatingLeastSquares, CsrMatrix, getEngine } from "../src/index.js";
-import { implicitCounts, randomInteractions, referenceRowSolve, seededRandom } from "./reference.js";
+import { implicitCounts, randomInteractions, referenceConjugateGradient, referenceRowSolve, referenceRowSystem, seededRandom } from "./reference.js";
 import { gramOf } from "../src/gram.js";
 
 const solvers = ["cg", "cholesky"] as const;
@@ -256,6 +256,41 @@ describe("tuned iALS (Rendle et al. 2021)", () => {
     const model = AlternatingLeastSquares.load(writeModelFile({ kind: "als", options, nUsers: 1, nItems, factors: k, userFactors: new Float32Array(k), itemFactors }));
     const folded = model.recalculateUser(history);
     expected.forEach((v, f) => expect(Math.abs(folded[f] - scale * v)).toBeLessThan(1e-4));
+  });
+});
+
+describe("ALS CG kernel, step by step", () => {
+  it("takes exactly cgSteps steps of textbook CG from the warm start (1, 2, 3 and 5 steps against float64 CG)", () => {
+    // Few steps leave x far from the solution, so each step's α shows: the last step's,
+    // which the kernel forms from pᵀ(G + λI)p + Σ w (y·p)² instead of p·Ap, included.
+    const { heap, kernels } = getEngine();
+    const k = 8, nOther = 400, n = 60, alpha = 0.9, regularization = 0.2;
+    const random = seededRandom(17);
+    const y = Float32Array.from({ length: nOther * k }, () => (random() - 0.5) * 0.6);
+    const cols = Int32Array.from({ length: n }, (_, j) => j * 6 + Math.floor(random() * 6));
+    const values = Float32Array.from({ length: n }, () => (random() < 0.1 ? -2 : 1 + Math.floor(random() * 9)));
+    const x0 = Float32Array.from({ length: k }, () => (random() - 0.5) * 0.4);
+    const problem = { k, alpha, regularization, unobservedWeight: 1, regularizationExponent: 0, y, nOther, cols, values };
+    const { a, b } = referenceRowSystem(problem);
+    const exact = referenceRowSolve(problem);
+    const chunkRows = kernels.cgChunkRows(k);
+    const alloc = (bytes: number) => heap.alloc(bytes);
+    const indptr = alloc(8), indices = alloc(n * 4), data = alloc(n * 4), yPtr = alloc(y.length * 4), g = alloc(k * k * 4);
+    heap.i32(indptr, 2).set([0, n]); heap.i32(indices, n).set(cols); heap.f32(data, n).set(values); heap.f32(yPtr, y.length).set(y);
+    gramOf(getEngine(), yPtr, nOther, k, 1, g);
+    const x = alloc(k * 4), gathered = alloc(n * k * 4), weights = alloc(n * 4), coefficients = alloc(chunkRows * 4), work = alloc(3 * k * 4);
+    const scale = Math.max(...exact.map(Math.abs));
+    for (const cgSteps of [1, 2, 3, 5]) {
+      heap.f32(x, k).set(x0);
+      kernels.solveRowsCg(0, 1, indptr, indices, data, x, yPtr, k, g, alpha, regularization, 0, 1, nOther, cgSteps, gathered, n, weights, coefficients, work);
+      const got = heap.f32(x, k);
+      const want = referenceConjugateGradient(a, b, x0, cgSteps);
+      want.forEach((v, f) => expect(Math.abs(got[f] - v) / scale, `${cgSteps} steps, factor ${f}`).toBeLessThan(1e-5));
+      // The steps are far from done, so a wrong step size would show (and the test could fail).
+      const fromExact = Math.max(...want.map((v, f) => Math.abs(v - exact[f]))) / scale;
+      if (cgSteps < 5) expect(fromExact).toBeGreaterThan(1e-3);
+    }
+    for (const ptr of [indptr, indices, data, yPtr, g, x, gathered, weights, coefficients, work]) heap.release(ptr);
   });
 });
 

@@ -42,6 +42,12 @@ export interface RowProblem {
  * p = [c > 0], λ_u = λ(n_u + α₀·n_other)^ν, by forming every term of the normal equations.
  */
 export function referenceRowSolve(p: RowProblem): number[] {
+  const { a, b } = referenceRowSystem(p);
+  return solveDense(a, b);
+}
+
+/** referenceRowSolve's normal equations A x = b (A: k rows of k). */
+export function referenceRowSystem(p: RowProblem): { a: number[][]; b: number[] } {
   const { y, nOther, k } = p;
   const observed = new Map<number, number>();
   for (let j = 0; j < p.cols.length; j++) observed.set(p.cols[j], p.alpha * p.values[j]);
@@ -59,7 +65,31 @@ export function referenceRowSolve(p: RowProblem): number[] {
       for (let j = 0; j < k; j++) a[i][j] += weight * yi * y[item * k + j];
     }
   }
-  return solveDense(a, b);
+  return { a, b };
+}
+
+/**
+ * `steps` steps of textbook conjugate gradients on A x = b from x0 (Hestenes–Stiefel, as
+ * implicit's least_squares_cg runs them: stops early once r·r < 1e-20).
+ */
+export function referenceConjugateGradient(a: number[][], b: number[], x0: ArrayLike<number>, steps: number): number[] {
+  const n = b.length;
+  const times = (v: number[]) => a.map((row) => row.reduce((s, aij, j) => s + aij * v[j], 0));
+  const dot = (u: number[], v: number[]) => u.reduce((s, ui, i) => s + ui * v[i], 0);
+  const x = Array.from(x0);
+  const ax = times(x);
+  const r = b.map((bi, i) => bi - ax[i]);
+  const p = r.slice();
+  let rsOld = dot(r, r);
+  for (let step = 0; step < steps && rsOld >= 1e-20; step++) {
+    const ap = times(p);
+    const alpha = rsOld / dot(p, ap);
+    for (let i = 0; i < n; i++) { x[i] += alpha * p[i]; r[i] -= alpha * ap[i]; }
+    const rsNew = dot(r, r);
+    for (let i = 0; i < n; i++) p[i] = r[i] + (rsNew / rsOld) * p[i];
+    rsOld = rsNew;
+  }
+  return x;
 }
 
 /** A deterministic generator for test data (mulberry32). */
