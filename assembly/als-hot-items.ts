@@ -17,19 +17,16 @@
 // items) and passes over every block, so the result does not depend on the thread count.
 //
 // State, slots × k f32 each: x (the item's factors while it is solved), r, p, ap; per
-// slot lambda (f32), rsOld (f32), quadratic (f32, the last step's Σ_u w_ui (x_u·p_i)²), active (i32: 0 once CG has converged, as solveRowsCg
-// breaks), and a cursor into the item's row of the compact items × users copy (4 u32:
-// next stream unit, last user id, next entry, end entry).
+// slot lambda (f32), rsOld (f32), quadratic (f32: the last step's Σ_u w_ui (x_u·p_i)²),
+// active (i32: 0 once CG has converged, as solveRowsCg breaks), and a cursor into the
+// item's row of the compact items × users copy (4 u32: next stream unit, last user id,
+// next entry, end entry).
 
-import { rowRegularization } from "./als";
+import { ENTRY_QUADRATIC, ENTRY_RESIDUAL, rowRegularization } from "./als";
 import { gapAt, gapUnits, placedPosition } from "./compact-columns";
 import { accumulateRowsAt, axpy, copyRow, dot, dotRowsAt, gramTimes, xpby } from "./vector";
 
 const CURSOR_BYTES: usize = 16;
-
-// hotItemsBlock's products (src/hot-items.ts passes the same numbers): a CG step's Ap, the
-// residual r, or the last step's Σ w (x_u·p)² (one f32 a slot).
-const HOT_PRODUCT = 0, HOT_RESIDUAL = 1, HOT_QUADRATIC = 2;
 
 /**
  * Starts the hot items' half-step for slots [slotStart, slotEnd): x ← the item's factors
@@ -71,13 +68,15 @@ function hotItemsRewind(slotStart: i32, slotEnd: i32, items: usize, columnIndptr
 /**
  * One CG product's work on the users [userStart, userEnd) (a block, after the blocks
  * before it): each active slot in [slotStart, slotEnd) takes its entries whose user falls
- * in the block, a chunk at a time (ids, values, coefficients: chunkRows each): d = x_u·v[slot] and acc[slot] += Σ a·x_u with a = c⁺ − w·d
- * (HOT_RESIDUAL) or w·d (HOT_PRODUCT); with HOT_QUADRATIC, acc holds one f32 a slot and
- * takes Σ w·d·d, summed in entry order as solveRowsCg's last step. Entries come from the items × users copy (stream of gaps, values
- * in place when placeShift < 0, else places into the users × items CSR's rows).
+ * in the block, a chunk at a time (ids, values, coefficients: chunkRows each), and with
+ * d = x_u·v[slot] forms what `terms` names (als.ts ENTRY_*, as solveRowsCg's passes):
+ * acc[slot] += Σ a·x_u with a = w·d (ENTRY_AP) or c⁺ − w·d (ENTRY_RESIDUAL), or with
+ * ENTRY_QUADRATIC acc holding one f32 a slot, acc[slot] += Σ w·d·d in entry order.
+ * Entries come from the items × users copy (stream of gaps, values in place when
+ * placeShift < 0, else places into the users × items CSR's rows).
  */
 export function hotItemsBlock(
-  product: i32, userStart: i32, userEnd: i32, slotStart: i32, slotEnd: i32,
+  terms: i32, userStart: i32, userEnd: i32, slotStart: i32, slotEnd: i32,
   stream: usize, columnData: usize, placeShift: i32, sourceIndptr: usize, sourceData: usize,
   x: usize, k: i32, cursors: usize, active: usize, v: usize, acc: usize, confidenceScale: f32, unobservedWeight: f32,
   ids: usize, values: usize, coefficients: usize, chunkRows: i32,
@@ -108,7 +107,7 @@ export function hotItemsBlock(
     let unit = load<u32>(cursor), id = load<u32>(cursor, 4), entry = load<i32>(cursor, 8);
     const entryEnd = load<i32>(cursor, 12);
     const vs = v + <usize>slot * rowBytes;
-    const accs = product == HOT_QUADRATIC ? acc + (<usize>slot << 2) : acc + <usize>slot * rowBytes;
+    const accs = terms == ENTRY_QUADRATIC ? acc + (<usize>slot << 2) : acc + <usize>slot * rowBytes;
     let m = chunkRows;
     while (m == chunkRows) {
       // The next chunk of this slot's entries in the block, decoded.
@@ -127,23 +126,17 @@ export function hotItemsBlock(
       if (m == 0) break;
       // The rows are read in place: the block put them in cache.
       dotRowsAt(x, ids, m, vs, k, coefficients);
-      if (product == HOT_QUADRATIC) {
-        let sum = load<f32>(accs);
-        for (let j = 0; j < m; j++) {
-          const o = <usize>j << 2;
-          const d = load<f32>(coefficients + o);
-          sum += (Mathf.abs(confidenceScale * load<f32>(values + o)) - unobservedWeight) * d * d;
-        }
-        store<f32>(accs, sum);
-        continue;
-      }
+      let quadratic = terms == ENTRY_QUADRATIC ? load<f32>(accs) : 0;
       for (let j = 0; j < m; j++) {
         const o = <usize>j << 2;
         const c = confidenceScale * load<f32>(values + o);
-        const weighted = (Mathf.abs(c) - unobservedWeight) * load<f32>(coefficients + o);
-        store<f32>(coefficients + o, product == HOT_RESIDUAL ? (c > 0 ? c : <f32>0) - weighted : weighted);
+        const d = load<f32>(coefficients + o);
+        const weighted = (Mathf.abs(c) - unobservedWeight) * d;
+        if (terms == ENTRY_QUADRATIC) { quadratic += weighted * d; continue; }
+        store<f32>(coefficients + o, terms == ENTRY_RESIDUAL ? (c > 0 ? c : <f32>0) - weighted : weighted);
       }
-      accumulateRowsAt(coefficients, x, ids, m, accs, k);
+      if (terms == ENTRY_QUADRATIC) store<f32>(accs, quadratic);
+      else accumulateRowsAt(coefficients, x, ids, m, accs, k);
     }
     store<u32>(cursor, unit);
     store<u32>(cursor, id, 4);
@@ -192,7 +185,7 @@ export function hotItemsStep(
 }
 
 /**
- * The last CG step, after the HOT_QUADRATIC product, for slots [slotStart, slotEnd):
+ * The last CG step, after the ENTRY_QUADRATIC product, for slots [slotStart, slotEnd):
  * x += αp with α = rsOld / (p·(G + λI)p + quadratic), as solveRowsCg's last step.
  */
 export function hotItemsLastStep(slotStart: i32, slotEnd: i32, k: i32, x: usize, p: usize, ap: usize, rsOld: usize, active: usize, quadratic: usize): void {

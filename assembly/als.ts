@@ -281,7 +281,7 @@ export function solveRowsCg(
     // r = b − A x = −(G + λI) x + Σ_i (c⁺_i − w_i·(y_i·x)) y_i
     gramTimes(diagonalGram, g, xu, lambda, r, k);
     for (let i = 0; i < k; i++) store<f32>(r + (<usize>i << 2), -load<f32>(r + (<usize>i << 2)));
-    addEntryTerms(true, xu, r, n, k, chunkRows, resident, gathered, y, entryIndices, entryData, weights, coefficients, confidenceScale);
+    addEntryTerms(ENTRY_RESIDUAL, xu, r, n, k, chunkRows, resident, gathered, y, entryIndices, entryData, weights, coefficients, confidenceScale);
 
     copyRow(r, p, k);
     let rsOld = dot(r, r, k);
@@ -293,10 +293,11 @@ export function solveRowsCg(
         // The last step moves x only, so it needs pᵀAp = pᵀ(G + λI)p + Σ_i w_i (y_i·p)²
         // and not Ap itself: the dot products without the sum of rows, an eighth of the
         // entries' work at three steps.
-        axpy(rsOld / (dot(p, ap, k) + entryQuadratic(p, n, k, chunkRows, resident, gathered, y, entryIndices, weights, coefficients)), p, xu, k);
+        const quadratic = addEntryTerms(ENTRY_QUADRATIC, p, 0, n, k, chunkRows, resident, gathered, y, entryIndices, entryData, weights, coefficients, confidenceScale);
+        axpy(rsOld / (dot(p, ap, k) + quadratic), p, xu, k);
         break;
       }
-      addEntryTerms(false, p, ap, n, k, chunkRows, resident, gathered, y, entryIndices, entryData, weights, coefficients, confidenceScale);
+      addEntryTerms(ENTRY_AP, p, ap, n, k, chunkRows, resident, gathered, y, entryIndices, entryData, weights, coefficients, confidenceScale);
       const alpha = rsOld / dot(p, ap, k);
       axpy(alpha, p, xu, k);
       axpy(-alpha, ap, r, k);
@@ -308,58 +309,45 @@ export function solveRowsCg(
   }
 }
 
+// What a pass over a row's entries forms from d_j = y_j·v (addEntryTerms here,
+// hotItemsBlock for the hot items; src/hot-items.ts passes the same numbers): a CG step's
+// Σ w_j d_j y_j, the residual's Σ (c⁺_j − w_j d_j) y_j, or the last step's Σ w_j d_j².
+export const ENTRY_AP = 0, ENTRY_RESIDUAL = 1, ENTRY_QUADRATIC = 2;
+
 /**
- * out += Σ_j a_j y_j over a row's n entries, a chunk of rows at a time: every d_j = y_j·v
- * first (dotRows), then the terms added with `out` held in registers (accumulateRows).
- * a_j = w_j·d_j for a CG step's A·p, or c⁺_j − w_j·d_j for the residual b − A·x.
+ * A pass over a row's n entries, a chunk of rows at a time: every d_j = y_j·v first
+ * (dotRows), then for ENTRY_AP and ENTRY_RESIDUAL out += Σ_j a_j y_j with `out` held in
+ * registers (accumulateRows), a_j = w_j·d_j or c⁺_j − w_j·d_j; for ENTRY_QUADRATIC no
+ * sum of rows: returns Σ_j w_j·d_j·d_j in entry order (otherwise 0).
  * Rows are read from the gathered block, or copied there a chunk at a time when not resident.
  */
 // @ts-ignore: decorator
 @inline
 function addEntryTerms(
-  residual: bool, v: usize, out: usize, n: i32, k: i32, chunkRows: i32, resident: bool, gathered: usize, y: usize,
+  terms: i32, v: usize, out: usize, n: i32, k: i32, chunkRows: i32, resident: bool, gathered: usize, y: usize,
   entryIndices: usize, entryData: usize, weights: usize, coefficients: usize, confidenceScale: f32,
-): void {
+): f32 {
   const rowBytes = <usize>k << 2;
+  let quadratic: f32 = 0;
   for (let j0 = 0; j0 < n; j0 += chunkRows) {
     const m = min(chunkRows, n - j0);
     const rows = resident ? gathered + <usize>j0 * rowBytes : copyRows(y, entryIndices + (<usize>j0 << 2), m, gathered, k, coefficients);
     dotRows(rows, m, v, k, coefficients);
     for (let j = 0; j < m; j++) {
       const e = <usize>j << 2, entry = <usize>(j0 + j) << 2;
-      const weighted = load<f32>(weights + entry) * load<f32>(coefficients + e);
+      const d = load<f32>(coefficients + e);
+      const weighted = load<f32>(weights + entry) * d;
+      if (terms == ENTRY_QUADRATIC) { quadratic += weighted * d; continue; }
       let a = weighted;
-      if (residual) {
+      if (terms == ENTRY_RESIDUAL) {
         const c = confidenceScale * load<f32>(entryData + entry);
         a = (c > 0 ? c : <f32>0) - weighted;
       }
       store<f32>(coefficients + e, a);
     }
-    accumulateRows(coefficients, rows, m, out, k);
+    if (terms != ENTRY_QUADRATIC) accumulateRows(coefficients, rows, m, out, k);
   }
-}
-
-/**
- * Σ_j w_j (y_j·v)² over a row's n entries in entry order (hotItemsBlock sums a hot item's
- * in the same order), a chunk of rows at a time as addEntryTerms reads them.
- */
-// @ts-ignore: decorator
-@inline
-function entryQuadratic(
-  v: usize, n: i32, k: i32, chunkRows: i32, resident: bool, gathered: usize, y: usize, entryIndices: usize, weights: usize, coefficients: usize,
-): f32 {
-  const rowBytes = <usize>k << 2;
-  let sum: f32 = 0;
-  for (let j0 = 0; j0 < n; j0 += chunkRows) {
-    const m = min(chunkRows, n - j0);
-    const rows = resident ? gathered + <usize>j0 * rowBytes : copyRows(y, entryIndices + (<usize>j0 << 2), m, gathered, k, coefficients);
-    dotRows(rows, m, v, k, coefficients);
-    for (let j = 0; j < m; j++) {
-      const d = load<f32>(coefficients + (<usize>j << 2));
-      sum += load<f32>(weights + (<usize>(j0 + j) << 2)) * d * d;
-    }
-  }
-  return sum;
+  return quadratic;
 }
 
 /**

@@ -3,8 +3,8 @@
 
 export { cooFirstInvalid, isNonDecreasing, addRowCounts, countsToIndptr, scatterRows, sortRowsSumDuplicates, transposeRows } from "./sparse";
 export { gramSegments, gramSegment, gramCombine, rotateRows, firstNonFinite, cgChunkRows, solveRowsCg, solveRowsCholesky, buildRowSystem, choleskyFactor, choleskySolve, lossRows, regularizationRows, sumAbs } from "./als";
-export { inverseNorms, rowNorms, topKBlocked } from "./topk";
-export { quantizeRows, sumRows, topKQuantized } from "./topk-quantized";
+export { inverseNorms, rowNorms, topKBlocked, topKStateBytes } from "./topk";
+export { groupLanesBytes, quantizeRows, sumRows, topKQuantized } from "./topk-quantized";
 export { allPairsHeapBytes, allPairsReset, allPairsUnit, mergeAllPairsHeaps, finishAllPairs } from "./topk-all-pairs";
 export { hotItemsBegin, hotItemsBlock, hotItemsStep, hotItemsLastStep, hotItemsEnd } from "./als-hot-items";
 export { compactColumnsCount, compactColumnsSizes, compactColumnsFill, compactColumnsDecode } from "./compact-columns";

@@ -86,6 +86,11 @@ export function storeQueryBounds(st: usize, slot: usize, kq: i32, scale: f32, re
 /** Bytes of the group's lane vectors (storeGroupLanes). */
 export const GROUP_LANES_BYTES: usize = 96;
 
+/** GROUP_LANES_BYTES, for the host: the quantized kernels' scratch ends with one group's lanes. */
+export function groupLanesBytes(): i32 {
+  return <i32>GROUP_LANES_BYTES;
+}
+
 /**
  * The bound's per-query terms of a group's four lanes as vectors at `out` (GROUP_LANES_BYTES):
  * s_q (byte 0), ‖q̂‖ (16), ‖r_q‖ + ε‖q‖ (32), the cosine scale (48), q_e (64) and ‖q⊥‖ (80);

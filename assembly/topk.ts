@@ -71,6 +71,11 @@ export const FILTERED: u32 = 1 << 31;
 // along and across the copy's axis (bytes 32, 36).
 export const STATE_WORDS: usize = 12;
 
+/** Bytes of one query's state (STATE_WORDS words): the host sizes its scratch by this. */
+export function topKStateBytes(): i32 {
+  return <i32>(STATE_WORDS << 2);
+}
+
 /**
  * For each query q in [0, nQueries) (nQueries ≤ MAX_BLOCK_QUERIES): the n best targets,
  * written best first to outIds/outScores row q (n entries; unused slots get id -1 and

@@ -92,6 +92,8 @@ export interface Kernels {
   inverseNorms(m: Ptr, nRows: number, k: number, out: Ptr): void;
   rowNorms(m: Ptr, nRows: number, k: number, out: Ptr): void;
   topKBlocked(...args: TopKBlockedArgs): void;
+  topKStateBytes(): number;
+  groupLanesBytes(): number;
   quantizeRows(m: Ptr, nRows: number, first: number, end: number, k: number, kq: number, order: Ptr, quantized: Ptr, ids: Ptr, scales: Ptr, residuals: Ptr, norms: Ptr, invNorms: Ptr, axis: Ptr, axial: Ptr): void;
   topKQuantized(...args: TopKQuantizedArgs): void;
   sumRows(m: Ptr, first: number, end: number, k: number, sums: Ptr): void;

@@ -16,7 +16,7 @@ export const hotItemsTuning = { enabled: true };
 
 // User rows per block: the block stays in L2 while every hot item takes its entries.
 const BLOCK_BYTES = 512 << 10;
-// hotItemsBlock's products, as assembly/als-hot-items.ts numbers them.
+// What hotItemsBlock forms, as assembly/als.ts numbers it (ENTRY_AP, ENTRY_RESIDUAL, ENTRY_QUADRATIC).
 const PRODUCT = 0, RESIDUAL = 1, QUADRATIC = 2;
 
 /** What a hot-items half-step needs besides the state: the copy, factors and ALS options. */

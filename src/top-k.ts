@@ -13,10 +13,6 @@ import type { WorkerPool } from "./pool.js";
 
 /** Queries per kernel call: the u32 mask has one bit per query plus the shared filter bit. */
 const CALL_QUERIES = 31;
-// The kernels' six per-group vectors after their query scratch (assembly/topk-quantized.ts storeGroupLanes).
-const GROUP_LANES_BYTES = 96;
-// Per-query state words of the kernels (assembly/topk.ts STATE_WORDS), in bytes.
-const STATE_BYTES = 48;
 // Queries whose output rows are planned at once (per thread): bounds memory for large n.
 const ROUND_QUERIES = 31 * 256;
 const FILTERED = 1 << 31;
@@ -138,8 +134,9 @@ function allocateLane(engine: Engine, job: TopKJob, roundQueries: number): Lane 
   const lane: Lane = { mask: 0, state: 0, queryIds: 0, queryQuantized: 0, outIds: 0, outScores: 0 };
   try {
     lane.mask = heap.allocZeroed(Math.max(job.nTargets, 1) * 4);
-    lane.state = heap.alloc(CALL_QUERIES * STATE_BYTES);
-    if (job.quantized) lane.queryQuantized = heap.alloc(Math.ceil(CALL_QUERIES / 4) * 4 * job.quantized.kq * 2 + GROUP_LANES_BYTES); // queries in fours, a group's lanes
+    // Sizes of the kernels' per-query state and of one group's lane vectors, from the kernels.
+    lane.state = heap.alloc(CALL_QUERIES * engine.kernels.topKStateBytes());
+    if (job.quantized) lane.queryQuantized = heap.alloc(Math.ceil(CALL_QUERIES / 4) * 4 * job.quantized.kq * 2 + engine.kernels.groupLanesBytes()); // queries in fours, a group's lanes
     if (job.queryIds) lane.queryIds = heap.alloc(Math.max(roundQueries, 1) * 4);
     lane.outIds = heap.alloc(Math.max(roundQueries * job.n, 1) * 4);
     lane.outScores = heap.alloc(Math.max(roundQueries * job.n, 1) * 4);
@@ -219,7 +216,7 @@ function allPairsPlan(engine: Engine, job: TopKJob, threads: number):
   try {
     for (let w = 0; w < sets; w++) {
       heaps.push(heap.alloc(heapBytes)); owned.push(heaps[w]);
-      scratch.push(heap.alloc(ALL_PAIRS_UNIT * (q.kq * 2 + STATE_BYTES) + GROUP_LANES_BYTES)); owned.push(scratch[w]);
+      scratch.push(heap.alloc(ALL_PAIRS_UNIT * (q.kq * 2 + kernels.topKStateBytes()) + kernels.groupLanesBytes())); owned.push(scratch[w]);
       kernels.allPairsReset(heaps[w], nRows, n);
     }
   } catch {
