@@ -1,12 +1,15 @@
 // One ALS timing run on the synthetic Last.fm-360K-shaped data, in its own process so
 // its peak memory is its own. Prints one JSON line. Run through bench/run.mjs.
-//   node bench/als.mjs --factors 64 --iterations 3 [--scale 1] [--solver cg] [--stages] [--values-copy]
+//   node bench/als.mjs --factors 64 --iterations 3 [--scale 1] [--solver cg] [--stages] [--values-copy] [--write-matrix PATH]
 // --stages prints the process's RSS (and wasm memory) after each step to stderr.
 // --values-copy fits with fit({ lowMemory: false }): ALS's items × users copy holds the values.
+// --write-matrix writes the bm25-weighted users × items matrix the fit trains on to PATH
+// (bench/implicit-cg.c's format) and exits without fitting.
 
 import { parseArgs } from "node:util";
 import { AlternatingLeastSquares, CsrMatrix, bm25Weight, getEngine } from "../dist/index.js";
 import { collectGarbage, generateLastfm360kLike } from "./synthetic.mjs";
+import { writeMatrix } from "./csr-file.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -17,6 +20,7 @@ const { values: args } = parseArgs({
     threads: { type: "string", default: "1" },
     stages: { type: "boolean", default: false },
     "values-copy": { type: "boolean", default: false },
+    "write-matrix": { type: "string" },
   },
 });
 const stage = (what) => {
@@ -46,6 +50,11 @@ const preparedSeconds = (performance.now() - prepared) / 1000;
 // so peak memory measures what a fit holds (run.mjs starts us with --expose-gc).
 await collectGarbage();
 stage("bm25 weighted, generator's arrays collected");
+
+if (args["write-matrix"]) {
+  writeMatrix(args["write-matrix"], userItems);
+  process.exit(0);
+}
 
 const iterationSeconds = [];
 const model = new AlternatingLeastSquares({

@@ -2,11 +2,14 @@
 // sample of users (liked items filtered) and similar items top-10 for every item (or a
 // sample: --items N), on 1 or more threads. Fits (or reuses from bench/out/) an ALS model,
 // prints one JSON line. Run through bench/run.mjs.
-//   node bench/recommend.mjs --threads 2 [--factors 64] [--users 20000] [--items all | N] [--scale 1]
+//   node bench/recommend.mjs --threads 2 [--factors 64] [--users 20000] [--items all | N] [--scale 1] [--write-inputs PREFIX]
+// --write-inputs writes the users × items matrix to PREFIX.csr and the model's factors to
+// PREFIX.factors (bench/csr-file.mjs's formats, for bench/implicit-topk.c) and exits.
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { AlternatingLeastSquares, CsrMatrix, bm25Weight } from "../dist/index.js";
+import { writeFactors, writeMatrix } from "./csr-file.mjs";
 import { collectGarbage, generateLastfm360kLike } from "./synthetic.mjs";
 
 const { values: args } = parseArgs({
@@ -16,6 +19,7 @@ const { values: args } = parseArgs({
     users: { type: "string", default: "20000" },
     items: { type: "string", default: "all" },
     scale: { type: "string", default: "1" },
+    "write-inputs": { type: "string" },
   },
 });
 const factors = Number(args.factors), threads = Number(args.threads);
@@ -38,6 +42,12 @@ if (existsSync(cached)) {
   weighted.dispose();
   mkdirSync(cacheDir, { recursive: true });
   writeFileSync(cached, model.save());
+}
+
+if (args["write-inputs"]) {
+  writeMatrix(`${args["write-inputs"]}.csr`, userItems);
+  writeFactors(`${args["write-inputs"]}.factors`, model);
+  process.exit(0);
 }
 
 // Evenly spread samples, so every part of the id range (and of popularity) is in them.

@@ -7,9 +7,14 @@
 // ../shared/bench/implicit-reference.md as a ratio (time: below 1 is faster; per second: above 1 is faster);
 // then the 64-factor ALS fit on 2 threads once more with fit({ lowMemory: false }) (values
 // copied into ALS's items × users copy; the default reads them from the CSR). BPR runs
-// in its default user-block order and in random order (implicit's).
+// in its default user-block order and in random order (implicit's). Each ALS and query run
+// is followed by a C stand-in for implicit (bench/implicit-cg.c, bench/implicit-topk.c:
+// implicit's algorithms call for call over OpenBLAS) on the same data, model and threads,
+// for a ratio from this machine at the same time; they need gcc and libopenblas-dev and are
+// skipped with a notice without them (--stand-ins false skips them).
 //   npm run bench -- [--iterations 3] [--scale 1] [--factors 64,128] [--threads 1,2] [--parse-lines N | --skip-parse]
 //                    [--bpr-epochs 2] [--bpr-orders userBlocks,random] [--query-users 20000] [--query-items all | N] [--values-copy false]
+//                    [--stand-ins false]
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -29,6 +34,7 @@ const { values: args } = parseArgs({
     "values-copy": { type: "string", default: "true" },
     "query-users": { type: "string", default: "20000" },
     "query-items": { type: "string", default: "all" },
+    "stand-ins": { type: "string", default: "true" },
   },
 });
 
@@ -59,6 +65,22 @@ if (!reference) console.log("(no ../shared/bench/implicit-reference.md: implicit
 const referenceMachine = /measured on an? (.*? VM)/.exec(reference.replace(/\s+/g, " "))?.[1];
 console.log(`this machine: ${cpus()[0]?.model ?? "unknown CPU"}${referenceMachine ? `; implicit's figures: ${referenceMachine}` : ""}`);
 const rows = [];
+// A stand-in's figures (bench/implicit-*.mjs), or undefined when skipped; a row saying why when it cannot run.
+function standIn(script, scriptArgs) {
+  if (args["stand-ins"] === "false") return undefined;
+  const run = JSON.parse(execFileSync(process.execPath, [new URL(`./${script}`, import.meta.url).pathname, ...scriptArgs],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim().split("\n").pop());
+  if (run.unavailable) rows.push({ what: "  C stand-in for implicit", edgerec: "", implicit: `not run: ${run.unavailable}`, ratio: "n/a" });
+  return run.unavailable ? undefined : run;
+}
+// The row under an edgerec figure: the stand-in's, run on this machine straight after.
+function standInRow(ours, stand, figureOf, format, runs) {
+  return {
+    what: "  the C stand-in for implicit, run here just after",
+    edgerec: format(ours), implicit: `${format(figureOf(stand))}${runs ? ` (runs: ${runs.map((s) => s.toFixed(2)).join(", ")})` : ""}`,
+    ratio: `${(ours / figureOf(stand)).toFixed(2)}×`,
+  };
+}
 // Every factors × threads run, then fit({ lowMemory: false }) at the first factors on the most threads.
 const alsRuns = args.factors.split(",").map(Number).flatMap((factors) => args.threads.split(",").map((threads) => ({ factors, threads: Number(threads), valuesCopy: false })));
 if (args["values-copy"] !== "false" && alsRuns.length > 0) alsRuns.push({ ...alsRuns.reduce((a, b) => (b.threads > a.threads ? b : a)), valuesCopy: true });
@@ -82,6 +104,10 @@ for (const { factors, threads, valuesCopy } of alsRuns) {
     implicit: implicitPeak ? `${implicitPeak} MB` : "n/a",
     ratio: ratio(run.peakRssBytes / 1e6, implicitPeak),
   });
+  if (!valuesCopy) {
+    const stand = standIn("implicit-cg.mjs", ["--factors", String(factors), "--iterations", args.iterations, "--scale", args.scale, "--threads", String(threads)]);
+    if (stand) rows.push(standInRow(run.medianIterationSeconds, stand, (r) => r.medianIterationSeconds, (s) => `${s.toFixed(2)} s`, stand.iterationSeconds));
+  }
 }
 if (Number(args["bpr-epochs"]) > 0) {
   for (const sampleOrder of args["bpr-orders"].split(",")) for (const threads of args.threads.split(",").map(Number)) {
@@ -113,11 +139,15 @@ if (Number(args["query-users"]) > 0) {
       edgerec: `${Math.round(run.recommendUsersPerSecond)}/s`, implicit: implicitUsers ? `${implicitUsers}/s` : "n/a",
       ratio: ratio(run.recommendUsersPerSecond, implicitUsers),
     });
+    const stand = args["query-items"] === "all" ? standIn("implicit-topk.mjs", ["--factors", "64", "--threads", String(threads), "--users", args["query-users"], "--scale", args.scale]) : undefined;
+    const perSecond = (x) => `${Math.round(x)}/s`;
+    if (stand) rows.push(standInRow(run.recommendUsersPerSecond, stand, (r) => r.recommendUsersPerSecond, perSecond));
     rows.push({
       what: `similar items top-10 items/s (${run.items} items), ${suffix}`,
       edgerec: `${Math.round(run.similarItemsPerSecond)}/s`, implicit: implicitItems ? `${implicitItems}/s` : "n/a",
       ratio: ratio(run.similarItemsPerSecond, implicitItems),
     });
+    if (stand) rows.push(standInRow(run.similarItemsPerSecond, stand, (r) => r.similarItemsPerSecond, perSecond));
   }
 }
 const widths = ["what", "edgerec", "implicit", "ratio"].map((key) => Math.max(key.length, ...rows.map((r) => r[key].length)));

@@ -1,0 +1,60 @@
+// Running the bench's C stand-ins for implicit (bench/implicit-*.c): built with gcc, OpenMP
+// and OpenBLAS (cached in the temporary directory by the source's hash), run with BLAS at
+// one thread, and alternated with edgerec's own bench scripts.
+
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, renameSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+
+/** The built binary's path, or { unavailable: why } when gcc or libopenblas-dev is missing. */
+export function buildNative(sourceUrl) {
+  const source = sourceUrl.pathname;
+  const hash = createHash("sha256").update(readFileSync(source)).update(readFileSync(new URL("./stand-in.h", import.meta.url))).digest("hex").slice(0, 12);
+  const binary = join(tmpdir(), `edgerec-${basename(source, ".c")}-${hash}`);
+  if (existsSync(binary)) return { binary };
+  try {
+    execFileSync("gcc", ["-O2", "-fopenmp", source, "-o", `${binary}.partial`, "-lopenblas", "-lm"], { stdio: ["ignore", "pipe", "pipe"] });
+    renameSync(`${binary}.partial`, binary);
+    return { binary };
+  } catch (error) {
+    return { unavailable: `could not build bench/${basename(source)} (needs gcc and libopenblas-dev): ${String(error.stderr || error.message).trim().split("\n")[0]}` };
+  }
+}
+
+/** The environment the stand-ins run in: BLAS at one thread, as implicit's reference figures. */
+export function nativeEnv() {
+  // implicit's reference figures come from an AMD EPYC, where this OpenBLAS runs its Zen
+  // kernels; 0.3.21 knows no newer Intel core and would fall back to its oldest (Prescott).
+  return { ...process.env, OPENBLAS_NUM_THREADS: "1", OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? "Zen" };
+}
+
+/** The last line a bench script or stand-in printed, parsed as JSON. */
+export function lastJson(output) {
+  return JSON.parse(output.trim().split("\n").pop());
+}
+
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Runs `ours` and `theirs` (each returns its run) for `rounds` rounds, first one then the
+ * other first, so a drift in the machine's speed favours neither, and prints each round's
+ * ratio ours / theirs of every figure and their medians: on a VM whose speed drifts,
+ * neighbours in time compare best. figures: { name, of(run) → number, format(run) → text }.
+ */
+export function alternate(rounds, ours, theirs, figures) {
+  const ratios = figures.map(() => []);
+  for (let round = 1; round <= rounds; round++) {
+    let a, b;
+    if (round % 2) { a = ours(); b = theirs(); } else { b = theirs(); a = ours(); }
+    console.log(`round ${round}: ${figures.map(({ name, of, format }, f) => {
+      ratios[f].push(of(a) / of(b));
+      return `${name}: edgerec ${format(a)}, stand-in ${format(b)}, ${(of(a) / of(b)).toFixed(2)}×`;
+    }).join("; ")}`);
+  }
+  for (const [f, { name }] of figures.entries()) {
+    const r = ratios[f];
+    console.log(`${name}: median ratio ${median(r).toFixed(2)}× (range ${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)}×)`);
+  }
+}
