@@ -1,10 +1,12 @@
 // One BPR timing run on the synthetic Last.fm-360K-shaped data (bench/synthetic.mjs), as
 // implicit's reference figure: verify negatives, lr 0.01, reg 0.01. Prints one JSON line
 // with the seconds of each epoch (an epoch = nnz samples). More than one thread is Hogwild.
-//   node bench/bpr.mjs [--factors 64] [--epochs 3] [--threads 1] [--scale 1] [--sampling uniform|popularity] [--sample-order userBlocks|random] [--optimizer sgd|adagrad]
+//   node bench/bpr.mjs [--factors 64] [--epochs 3] [--threads 1] [--scale 1] [--sampling uniform|popularity] [--sample-order userBlocks|random] [--optimizer sgd|adagrad] [--write-matrix PATH]
+// --write-matrix writes the users × items matrix to PATH (bench/csr-file.mjs) and exits.
 
 import { parseArgs } from "node:util";
 import { BayesianPersonalizedRanking, CsrMatrix, getEngine } from "../dist/index.js";
+import { writeMatrix } from "./csr-file.mjs";
 import { collectGarbage, generateLastfm360kLike } from "./synthetic.mjs";
 
 const { values: args } = parseArgs({
@@ -17,6 +19,7 @@ const { values: args } = parseArgs({
     optimizer: { type: "string", default: "sgd" },
     verify: { type: "string", default: "true" },
     threads: { type: "string", default: "1" },
+    "write-matrix": { type: "string" },
   },
 });
 
@@ -25,6 +28,11 @@ const userItems = CsrMatrix.fromCoo(data);
 const shape = data.shape, nnz = userItems.nnz;
 data = undefined;
 await collectGarbage();
+
+if (args["write-matrix"]) {
+  writeMatrix(args["write-matrix"], userItems);
+  process.exit(0);
+}
 
 const epochs = [];
 const model = new BayesianPersonalizedRanking({

@@ -7,10 +7,11 @@
 // ../shared/bench/implicit-reference.md as a ratio (time: below 1 is faster; per second: above 1 is faster);
 // then the 64-factor ALS fit on 2 threads once more with fit({ lowMemory: false }) (values
 // copied into ALS's items × users copy; the default reads them from the CSR). BPR runs
-// in its default user-block order and in random order (implicit's). Each ALS and query run
-// is followed by a C stand-in for implicit (bench/implicit-cg.c, bench/implicit-topk.c:
-// implicit's algorithms call for call over OpenBLAS) on the same data, model and threads,
-// for a ratio from this machine at the same time; they need gcc and libopenblas-dev and are
+// in its default user-block order and in random order (implicit's). Each ALS and query run,
+// and each BPR run in the first order, is followed by a C stand-in for implicit
+// (bench/implicit-cg.c, implicit-topk.c, implicit-bpr.cpp: implicit's algorithms call for
+// call, over OpenBLAS where implicit uses BLAS) on the same data, model and threads,
+// for a ratio from this machine at the same time; they need gcc, g++ and libopenblas-dev and are
 // skipped with a notice without them (--stand-ins false skips them).
 //   npm run bench -- [--iterations 3] [--scale 1] [--factors 64,128] [--threads 1,2] [--parse-lines N | --skip-parse]
 //                    [--bpr-epochs 2] [--bpr-orders userBlocks,random] [--query-users 20000] [--query-items all | N] [--values-copy false]
@@ -122,6 +123,10 @@ if (Number(args["bpr-epochs"]) > 0) {
       implicit: implicitEpoch ? `${implicitEpoch} s` : "n/a",
       ratio: ratio(run.medianEpochSeconds, implicitEpoch),
     });
+    if (sampleOrder === args["bpr-orders"].split(",")[0]) {
+      const stand = standIn("implicit-bpr.mjs", ["--factors", "64", "--epochs", args["bpr-epochs"], "--scale", args.scale, "--threads", String(threads)]);
+      if (stand) rows.push(standInRow(run.medianEpochSeconds, stand, (r) => r.medianEpochSeconds, (s) => `${s.toFixed(2)} s`, stand.epochSeconds));
+    }
   }
 }
 if (Number(args["query-users"]) > 0) {

@@ -2,7 +2,9 @@
 // the job edgerec does, on the bench's data at a small scale: the stand-in's ALS reaches the
 // training loss edgerec's does after the same iterations (implicit's loss formula; the two
 // start from different random factors, so within 1%), and its recommend and similar items
-// give the same best item for every query (a sum of the top-1 ids; ties aside, equal).
+// give the same best item for every query (a sum of the top-1 ids; ties aside, equal); its
+// BPR skips as many samples as implicit's sampling implies (a negative drawn as the item of a
+// random interaction is skipped when the user liked it: exactly computable from the matrix).
 //   node bench/stand-in-check.mjs [--scale 0.1]
 
 import { execFileSync } from "node:child_process";
@@ -41,4 +43,18 @@ let checksum = 0;
 for (const ids of recommended.ids) checksum += ids[0];
 for (const ids of similar.ids) checksum += ids[0];
 report("recommend and similar items, best item of every query", checksum === stand.checksum, `sums of top-1 ids: edgerec ${checksum}, stand-in ${stand.checksum}`);
+// P(skip) = Σ_entries (Σ_{j in the entry's user's row} users of j) / nnz²
+const bpr = script("implicit-bpr.mjs", ["--threads", "2", "--epochs", "1"]);
+const { indptr, indices } = userItems;
+const usersOf = new Float64Array(userItems.nCols);
+for (const item of indices) usersOf[item]++;
+let expected = 0;
+for (let u = 0; u < userItems.nRows; u++) {
+  let liked = 0;
+  for (let e = indptr[u]; e < indptr[u + 1]; e++) liked += usersOf[indices[e]];
+  expected += (indptr[u + 1] - indptr[u]) * liked;
+}
+expected /= userItems.nnz * userItems.nnz;
+const observed = bpr.skipped / userItems.nnz;
+report("BPR's skipped samples (negatives the user liked)", Math.abs(observed - expected) < 0.03 * expected, `${(100 * observed).toFixed(3)}% of samples, implicit's sampling implies ${(100 * expected).toFixed(3)}%`);
 process.exit(failed ? 1 : 0);

@@ -1,5 +1,5 @@
-// Running the bench's C stand-ins for implicit (bench/implicit-*.c): built with gcc, OpenMP
-// and OpenBLAS (cached in the temporary directory by the source's hash), run with BLAS at
+// Running the bench's C stand-ins for implicit (bench/implicit-*.c, implicit-bpr.cpp): built
+// with gcc (g++ for C++), OpenMP and OpenBLAS (cached in the temporary directory by the source's hash), run with BLAS at
 // one thread, and alternated with edgerec's own bench scripts.
 
 import { execFileSync } from "node:child_process";
@@ -12,14 +12,15 @@ import { basename, join } from "node:path";
 export function buildNative(sourceUrl) {
   const source = sourceUrl.pathname;
   const hash = createHash("sha256").update(readFileSync(source)).update(readFileSync(new URL("./stand-in.h", import.meta.url))).digest("hex").slice(0, 12);
-  const binary = join(tmpdir(), `edgerec-${basename(source, ".c")}-${hash}`);
+  const cpp = source.endsWith(".cpp");
+  const binary = join(tmpdir(), `edgerec-${basename(source).replace(/\.c(pp)?$/, "")}-${hash}`);
   if (existsSync(binary)) return { binary };
   try {
-    execFileSync("gcc", ["-O2", "-fopenmp", source, "-o", `${binary}.partial`, "-lopenblas", "-lm"], { stdio: ["ignore", "pipe", "pipe"] });
+    execFileSync(cpp ? "g++" : "gcc", ["-O2", "-fopenmp", source, "-o", `${binary}.partial`, ...(cpp ? [] : ["-lopenblas"]), "-lm"], { stdio: ["ignore", "pipe", "pipe"] });
     renameSync(`${binary}.partial`, binary);
     return { binary };
   } catch (error) {
-    return { unavailable: `could not build bench/${basename(source)} (needs gcc and libopenblas-dev): ${String(error.stderr || error.message).trim().split("\n")[0]}` };
+    return { unavailable: `could not build bench/${basename(source)} (needs gcc, g++ and libopenblas-dev): ${String(error.stderr || error.message).trim().split("\n")[0]}` };
   }
 }
 
