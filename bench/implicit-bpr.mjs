@@ -6,12 +6,10 @@
 // --versus-edgerec alternates it with bench/bpr.mjs (edgerec's default user-block order, same
 // factors, epochs and threads) and prints each round's ratio of median seconds per epoch.
 
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { alternate, buildNative, lastJson, median, nativeEnv } from "./stand-in.mjs";
+import { median, runNative, runScript, standInMain } from "./stand-in.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -24,26 +22,18 @@ const { values: args } = parseArgs({
   },
 });
 
-const built = buildNative(new URL("./implicit-bpr.cpp", import.meta.url));
-if (built.unavailable) {
-  console.log(JSON.stringify(built));
-  process.exit(0);
-}
 const matrix = join(tmpdir(), `edgerec-bench-raw-v1-scale${args.scale}.csr`);
-if (!existsSync(matrix)) {
-  execFileSync(process.execPath, [new URL("./bpr.mjs", import.meta.url).pathname, "--scale", args.scale, "--write-matrix", matrix], { stdio: ["ignore", "ignore", "inherit"] });
-}
-const implicitBpr = () => {
-  const run = lastJson(execFileSync(built.binary, [matrix, args.factors, args.epochs, args.threads], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: nativeEnv() }));
-  return { ...run, medianEpochSeconds: median(run.epochSeconds) };
-};
-if (!args["versus-edgerec"]) {
-  console.log(JSON.stringify(implicitBpr()));
-  process.exit(0);
-}
-const edgerec = () => lastJson(execFileSync(process.execPath, ["--expose-gc", new URL("./bpr.mjs", import.meta.url).pathname,
-  "--factors", args.factors, "--epochs", args.epochs, "--threads", args.threads, "--scale", args.scale], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }));
-console.log(`edgerec vs implicit-bpr (bench/implicit-bpr.cpp) on this machine: ${args.factors} factors, ${args.threads} thread(s), ${args.epochs} epochs, scale ${args.scale}`);
-alternate(Number(args.rounds), edgerec, implicitBpr, [{
-  name: "s per epoch", of: (run) => run.medianEpochSeconds, format: (run) => `${run.epochSeconds.map((x) => x.toFixed(2)).join(", ")} s`,
-}]);
+standInMain({
+  source: new URL("./implicit-bpr.cpp", import.meta.url),
+  input: matrix, writer: "bpr.mjs", writerArgs: ["--scale", args.scale, "--write-matrix", matrix],
+  standIn: (binary) => {
+    const run = runNative(binary, [matrix, args.factors, args.epochs, args.threads]);
+    return { ...run, medianEpochSeconds: median(run.epochSeconds) };
+  },
+  versus: {
+    enabled: args["versus-edgerec"], rounds: Number(args.rounds),
+    title: `edgerec vs implicit-bpr (bench/implicit-bpr.cpp) on this machine: ${args.factors} factors, ${args.threads} thread(s), ${args.epochs} epochs, scale ${args.scale}`,
+    edgerec: () => runScript("bpr.mjs", ["--factors", args.factors, "--epochs", args.epochs, "--threads", args.threads, "--scale", args.scale], "ignore"),
+    figures: [{ name: "s per epoch", of: (run) => run.medianEpochSeconds, format: (run) => `${run.epochSeconds.map((x) => x.toFixed(2)).join(", ")} s` }],
+  },
+});

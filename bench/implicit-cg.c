@@ -66,7 +66,8 @@ static Csr readMatrix(const char *path) {
 // Cui.T.tocsr(): counting sort by column, rows ascending within each column.
 static Csr transpose(const Csr *m) {
   Csr t = { m->nCols, m->nRows, m->nnz, 0, 0, 0 };
-  t.indptr = calloc(t.nRows + 1, sizeof(int32_t));
+  t.indptr = allocate(sizeof(int32_t) * (t.nRows + 1), "transposed indptr");
+  memset(t.indptr, 0, sizeof(int32_t) * (t.nRows + 1));
   t.indices = allocate(sizeof(int32_t) * t.nnz, "transposed indices");
   t.data = allocate(sizeof(float) * t.nnz, "transposed data");
   for (int64_t e = 0; e < m->nnz; e++) t.indptr[m->indices[e] + 1]++;

@@ -8,12 +8,10 @@
 // iterations) for --rounds rounds, each in its own process, and prints each round's ratio of
 // median seconds per iteration.
 
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { alternate, buildNative, lastJson, median, nativeEnv } from "./stand-in.mjs";
+import { median, runNative, runScript, standInMain } from "./stand-in.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -26,29 +24,19 @@ const { values: args } = parseArgs({
   },
 });
 
-const built = buildNative(new URL("./implicit-cg.c", import.meta.url));
-if (built.unavailable) {
-  console.log(JSON.stringify(built));
-  process.exit(0);
-}
-
 // The generator's output for a scale never changes, so one prepared matrix serves every run.
 const matrix = join(tmpdir(), `edgerec-bench-bm25-v1-scale${args.scale}.csr`);
-if (!existsSync(matrix)) {
-  execFileSync(process.execPath, [new URL("./als.mjs", import.meta.url).pathname, "--scale", args.scale, "--write-matrix", matrix], { stdio: ["ignore", "ignore", "inherit"] });
-}
-const implicitCg = () => {
-  const run = lastJson(execFileSync(built.binary, [matrix, args.factors, args.iterations, args.threads, "0.01", "3"],
-    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: nativeEnv() }));
-  return { ...run, medianIterationSeconds: median(run.iterationSeconds) };
-};
-if (!args["versus-edgerec"]) {
-  console.log(JSON.stringify(implicitCg()));
-  process.exit(0);
-}
-const edgerec = () => lastJson(execFileSync(process.execPath, ["--expose-gc", new URL("./als.mjs", import.meta.url).pathname,
-  "--factors", args.factors, "--threads", args.threads, "--iterations", args.iterations, "--scale", args.scale], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }));
-console.log(`edgerec vs implicit-cg (bench/implicit-cg.c) on this machine: ${args.factors} factors, ${args.threads} thread(s), ${args.iterations} iterations, scale ${args.scale}`);
-alternate(Number(args.rounds), edgerec, implicitCg, [{
-  name: "s per iteration", of: (run) => run.medianIterationSeconds, format: (run) => `${run.iterationSeconds.map((x) => x.toFixed(2)).join(", ")} s`,
-}]);
+standInMain({
+  source: new URL("./implicit-cg.c", import.meta.url),
+  input: matrix, writer: "als.mjs", writerArgs: ["--scale", args.scale, "--write-matrix", matrix],
+  standIn: (binary) => {
+    const run = runNative(binary, [matrix, args.factors, args.iterations, args.threads, "0.01", "3"]);
+    return { ...run, medianIterationSeconds: median(run.iterationSeconds) };
+  },
+  versus: {
+    enabled: args["versus-edgerec"], rounds: Number(args.rounds),
+    title: `edgerec vs implicit-cg (bench/implicit-cg.c) on this machine: ${args.factors} factors, ${args.threads} thread(s), ${args.iterations} iterations, scale ${args.scale}`,
+    edgerec: () => runScript("als.mjs", ["--factors", args.factors, "--threads", args.threads, "--iterations", args.iterations, "--scale", args.scale]),
+    figures: [{ name: "s per iteration", of: (run) => run.medianIterationSeconds, format: (run) => `${run.iterationSeconds.map((x) => x.toFixed(2)).join(", ")} s` }],
+  },
+});

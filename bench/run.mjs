@@ -21,6 +21,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { availableParallelism, cpus } from "node:os";
+import { runScript } from "./stand-in.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -69,8 +70,7 @@ const rows = [];
 // A stand-in's figures (bench/implicit-*.mjs), or undefined when skipped; a row saying why when it cannot run.
 function standIn(script, scriptArgs) {
   if (args["stand-ins"] === "false") return undefined;
-  const run = JSON.parse(execFileSync(process.execPath, [new URL(`./${script}`, import.meta.url).pathname, ...scriptArgs],
-    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim().split("\n").pop());
+  const run = runScript(script, scriptArgs);
   if (run.unavailable) rows.push({ what: "  C stand-in for implicit", edgerec: "", implicit: `not run: ${run.unavailable}`, ratio: "n/a" });
   return run.unavailable ? undefined : run;
 }

@@ -7,15 +7,14 @@
 // random interaction is skipped when the user liked it: exactly computable from the matrix).
 //   node bench/stand-in-check.mjs [--scale 0.1]
 
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { AlternatingLeastSquares, CsrMatrix, bm25Weight } from "../dist/index.js";
-import { lastJson } from "./stand-in.mjs";
+import { runScript } from "./stand-in.mjs";
 import { generateLastfm360kLike } from "./synthetic.mjs";
 
 const { values: args } = parseArgs({ options: { scale: { type: "string", default: "0.1" } } });
-const script = (name, extra) => lastJson(execFileSync(process.execPath, [new URL(`./${name}`, import.meta.url).pathname, "--scale", args.scale, ...extra], { encoding: "utf8" }));
+const script = (name, extra) => runScript(name, ["--scale", args.scale, ...extra]);
 let failed = false;
 const report = (what, ok, detail) => { failed ||= !ok; console.log(`${ok ? "ok  " : "FAIL"} ${what}: ${detail}`); };
 

@@ -4,11 +4,11 @@
 
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 
-/** The built binary's path, or { unavailable: why } when gcc or libopenblas-dev is missing. */
+/** { binary: its path }, or { unavailable: why } when gcc, g++ or libopenblas-dev is missing. */
 export function buildNative(sourceUrl) {
   const source = sourceUrl.pathname;
   const hash = createHash("sha256").update(readFileSync(source)).update(readFileSync(new URL("./stand-in.h", import.meta.url))).digest("hex").slice(0, 12);
@@ -58,4 +58,39 @@ export function alternate(rounds, ours, theirs, figures) {
     const r = ratios[f];
     console.log(`${name}: median ratio ${median(r).toFixed(2)}× (range ${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)}×)`);
   }
+}
+
+/** Runs bench/`script` (an edgerec bench script) with `scriptArgs` and returns its JSON line. */
+export function runScript(script, scriptArgs, stderr = "inherit") {
+  return lastJson(execFileSync(process.execPath, ["--expose-gc", new URL(`./${script}`, import.meta.url).pathname, ...scriptArgs],
+    { encoding: "utf8", stdio: ["ignore", "pipe", stderr] }));
+}
+
+/**
+ * What each bench/implicit-*.mjs does: builds the stand-in `source` (or prints why it cannot
+ * and exits), writes its input with bench/`writer` `writerArgs` when `input` (a path, or the
+ * path the writer's output is checked by) is missing or older than `dependsOn`, then either
+ * prints one run's JSON (`standIn(binary)`) or, with `versus.enabled`, alternates it with
+ * `versus.edgerec()` for `versus.rounds` rounds (see alternate).
+ */
+export function standInMain({ source, input, writer, writerArgs, dependsOn, standIn, versus }) {
+  const built = buildNative(source);
+  if (built.unavailable) {
+    console.log(JSON.stringify(built));
+    process.exit(0);
+  }
+  const stale = !existsSync(input) || (dependsOn && existsSync(dependsOn) && statSync(dependsOn).mtimeMs > statSync(input).mtimeMs);
+  if (stale) execFileSync(process.execPath, ["--expose-gc", new URL(`./${writer}`, import.meta.url).pathname, ...writerArgs], { stdio: ["ignore", "ignore", "inherit"] });
+  const run = () => standIn(built.binary);
+  if (!versus.enabled) {
+    console.log(JSON.stringify(run()));
+    return;
+  }
+  console.log(versus.title);
+  alternate(versus.rounds, versus.edgerec, run, versus.figures);
+}
+
+/** Runs a stand-in's binary with BLAS at one thread (nativeEnv) and returns its JSON line. */
+export function runNative(binary, binaryArgs) {
+  return lastJson(execFileSync(binary, binaryArgs, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], env: nativeEnv() }));
 }
